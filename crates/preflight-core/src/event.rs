@@ -1,0 +1,70 @@
+//! Recorded events: every state change writes one in the same transaction.
+//! An event names opaque ids only; its details stay behind the access checks.
+
+use crate::ids::{EventId, SubmissionId, UserId};
+use crate::org::snake_enum_text;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    OrgCreated,
+    UserCreated,
+    UserKeyRegistered,
+    TokenCreated,
+    TokenRevoked,
+    PartnerVettingSet,
+    SubmissionCreated,
+    SubmissionUpdated,
+    Transitioned,
+    TermsProposed,
+    TermsSigned,
+    FindingFiled,
+    FindingAnswered,
+    ReportDelivered,
+}
+
+snake_enum_text!(EventKind, "kind", [
+    OrgCreated = "org_created",
+    UserCreated = "user_created",
+    UserKeyRegistered = "user_key_registered",
+    TokenCreated = "token_created",
+    TokenRevoked = "token_revoked",
+    PartnerVettingSet = "partner_vetting_set",
+    SubmissionCreated = "submission_created",
+    SubmissionUpdated = "submission_updated",
+    Transitioned = "transitioned",
+    TermsProposed = "terms_proposed",
+    TermsSigned = "terms_signed",
+    FindingFiled = "finding_filed",
+    FindingAnswered = "finding_answered",
+    ReportDelivered = "report_delivered",
+]);
+
+/// One recorded state change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Event {
+    pub id: EventId,
+    pub kind: EventKind,
+    pub submission_id: Option<SubmissionId>,
+    pub actor: Option<UserId>,
+    pub at: DateTime<Utc>,
+    /// The full record of the change, readable only by those who may see it.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl Event {
+    pub fn new(
+        kind: EventKind,
+        submission_id: Option<SubmissionId>,
+        actor: Option<UserId>,
+        at: DateTime<Utc>,
+        details: serde_json::Value,
+    ) -> Self {
+        Self { id: EventId::new(), kind, submission_id, actor, at, details }
+    }
+}

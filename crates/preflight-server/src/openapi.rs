@@ -1,0 +1,78 @@
+//! The OpenAPI 3.1 document, built from the route handlers themselves.
+
+use crate::AppState;
+use crate::routes::{findings, health, me, orgs, partners, report, submissions, terms, users};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Preflight API",
+        description = "Pre-release cybersecurity review of frontier AI models: submissions, \
+                       signed terms, phases, findings and reports. The developer keeps the final say on release.",
+        version = "1"
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "identity", description = "The caller, organisations, people and tokens"),
+        (name = "partners", description = "The trusted-partner registry"),
+        (name = "reviews", description = "Submissions and their lifecycle"),
+        (name = "terms", description = "Versioned, signed terms"),
+        (name = "findings", description = "Findings and the developer's answers"),
+        (name = "reports", description = "The review report"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub(crate) fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me::me))
+        .routes(routes!(me::register_key))
+        .routes(routes!(me::create_token, me::list_tokens))
+        .routes(routes!(me::revoke_token))
+        .routes(routes!(orgs::create_org, orgs::list_orgs))
+        .routes(routes!(orgs::get_org))
+        .routes(routes!(users::create_user, users::list_users))
+        .routes(routes!(users::create_token_for))
+        .routes(routes!(partners::list_partners))
+        .routes(routes!(partners::get_vetting, partners::set_vetting))
+        .routes(routes!(
+            submissions::create_submission,
+            submissions::list_submissions
+        ))
+        .routes(routes!(submissions::get_submission))
+        .routes(routes!(submissions::transition))
+        .routes(routes!(submissions::list_events))
+        .routes(routes!(terms::propose_terms, terms::list_terms))
+        .routes(routes!(terms::get_terms_version))
+        .routes(routes!(terms::agreed_terms))
+        .routes(routes!(terms::sign_terms))
+        .routes(routes!(findings::file_finding, findings::list_findings))
+        .routes(routes!(findings::get_finding))
+        .routes(routes!(findings::answer_finding))
+        .routes(routes!(report::get_report, report::deliver_report))
+        .routes(routes!(report::get_report_html))
+        .routes(routes!(health::version))
+}
+
+/// The OpenAPI document as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}

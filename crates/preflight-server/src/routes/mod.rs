@@ -1,0 +1,10 @@
+pub mod findings;
+pub mod health;
+pub mod me;
+pub mod orgs;
+pub mod partners;
+pub mod report;
+pub mod review;
+pub mod submissions;
+pub mod terms;
+pub mod users;

@@ -1,0 +1,63 @@
+use crate::store::Tx;
+use crate::{Store, StoreError, time};
+use preflight_core::event::Event;
+use preflight_core::ids::SubmissionId;
+use sqlx::Row;
+
+/// Writes `event` inside the caller's transaction: the change and its record
+/// commit together or not at all.
+pub(crate) async fn append(tx: &mut Tx, event: &Event) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO events (id, kind, submission_id, actor, at, details) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(event.id.to_string())
+        .bind(event.kind.as_str())
+        .bind(event.submission_id.map(|s| s.to_string()))
+        .bind(event.actor.map(|a| a.to_string()))
+        .bind(time::encode(event.at))
+        .bind(event.details.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// A submission's events, oldest first.
+    pub async fn events_of(&self, submission: SubmissionId) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, kind, submission_id, actor, at, details FROM events WHERE submission_id = $1 ORDER BY id",
+        )
+        .bind(submission.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// The number of events recorded so far.
+    pub async fn event_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM events")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+}
+
+fn decode(row: &sqlx::any::AnyRow) -> Result<Event, StoreError> {
+    let parse_id = |s: String| s.parse().map_err(|e| StoreError::corrupt("event", e));
+    Ok(Event {
+        id: parse_id(row.try_get("id")?)?,
+        kind: row
+            .try_get::<String, _>("kind")?
+            .parse()
+            .map_err(|e| StoreError::corrupt("event", e))?,
+        submission_id: row
+            .try_get::<Option<String>, _>("submission_id")?
+            .map(|s| s.parse().map_err(|e| StoreError::corrupt("event", e)))
+            .transpose()?,
+        actor: row
+            .try_get::<Option<String>, _>("actor")?
+            .map(|s| s.parse().map_err(|e| StoreError::corrupt("event", e)))
+            .transpose()?,
+        at: time::decode(&row.try_get::<String, _>("at")?)?,
+        details: serde_json::from_str(&row.try_get::<String, _>("details")?)
+            .map_err(|e| StoreError::corrupt("event", e))?,
+    })
+}

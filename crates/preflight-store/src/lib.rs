@@ -1,0 +1,22 @@
+//! Persistence for the review program: SQLite (embedded default, one file,
+//! WAL) or PostgreSQL, behind one API and one set of migrations. Every
+//! mutating method writes its event in the same transaction as the change.
+
+mod envelope;
+mod error;
+mod events;
+mod findings;
+mod orgs;
+mod store;
+mod submissions;
+mod terms;
+mod time;
+mod tokens;
+mod users;
+mod vetting;
+
+pub use envelope::MasterKey;
+pub use error::StoreError;
+pub use store::{Backend, Store, redact_url};
+pub use submissions::Stored;
+pub use tokens::{NewToken, TokenPepper, TokenRecord};
