@@ -1,1 +1,64 @@
-fn main() {}
+//! `preflight`: the server, the admin and client commands, and the demo.
+
+mod admin;
+mod client;
+mod config;
+mod demo;
+mod keys;
+mod review;
+mod serve;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// Preflight: the voluntary pre-release cybersecurity review of frontier AI
+/// models. The developer always keeps the final say on release.
+#[derive(Debug, Parser)]
+#[command(
+    name = "preflight",
+    version,
+    after_help = "Example:\n  preflight demo\n  preflight serve --listen 127.0.0.1:8080"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server: the REST API under /api/v1, /healthz and /metrics.
+    #[command(
+        after_help = "Example:\n  preflight serve --data-dir ./preflight-data --listen 127.0.0.1:8080"
+    )]
+    Serve(serve::ServeArgs),
+    /// Walk one model through a whole review on a fresh store, then keep serving.
+    #[command(
+        after_help = "Example:\n  preflight demo\n  preflight demo --exit --data-dir /tmp/pf-demo"
+    )]
+    Demo(demo::DemoArgs),
+    /// Instance administration, directly on the store.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Make an Ed25519 signing key; prints its public key.
+    #[command(after_help = "Example:\n  preflight keygen --key-file ~/.preflight/me.key")]
+    Keygen(keys::KeygenArgs),
+    /// Review lifecycle commands against a running server.
+    #[command(flatten)]
+    Review(review::ReviewCommand),
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
+            Command::Admin(cmd) => admin::run(cmd).await,
+            Command::Keygen(args) => keys::keygen(&args),
+            Command::Review(cmd) => review::run(cmd).await,
+        }
+    })
+}

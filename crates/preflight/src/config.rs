@@ -1,0 +1,98 @@
+//! Configuration at the edge: where the store lives and the instance's keys.
+
+use anyhow::{Context, Result};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use clap::Args;
+use preflight_store::{MasterKey, Store, TokenPepper};
+use rand::RngCore;
+use std::path::{Path, PathBuf};
+
+/// Where the store and the instance keys live.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Directory for the SQLite store, keys and files.
+    #[arg(long, env = "PREFLIGHT_DATA_DIR", default_value = "./preflight-data")]
+    pub data_dir: PathBuf,
+    /// Use PostgreSQL instead of the embedded SQLite store.
+    #[arg(
+        long,
+        env = "PREFLIGHT_DATABASE_URL",
+        value_name = "postgres://...",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+}
+
+/// The opened store with the instance secrets.
+#[derive(Debug)]
+pub struct Instance {
+    pub store: Store,
+    pub master: MasterKey,
+    pub pepper: TokenPepper,
+}
+
+impl StoreArgs {
+    pub async fn open(&self) -> Result<Instance> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data directory {}", self.data_dir.display()))?;
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => Store::sqlite_url(&self.data_dir),
+        };
+        let store = Store::open(&url).await.with_context(|| {
+            format!("opening the store at {}", preflight_store::redact_url(&url))
+        })?;
+        let master = match std::env::var("PREFLIGHT_MASTER_KEY") {
+            Ok(text) => MasterKey::from_base64(&text).context("PREFLIGHT_MASTER_KEY")?,
+            Err(_) => {
+                let text = secret_file(&self.data_dir.join("master.key"), || {
+                    MasterKey::generate().to_base64().to_string()
+                })?;
+                MasterKey::from_base64(&text).context("master.key")?
+            }
+        };
+        let pepper_text = match std::env::var("PREFLIGHT_TOKEN_PEPPER") {
+            Ok(text) => text,
+            Err(_) => secret_file(&self.data_dir.join("token-pepper.key"), || {
+                let mut bytes = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut bytes);
+                B64.encode(bytes)
+            })?,
+        };
+        let pepper = TokenPepper::new(pepper_text.trim().as_bytes().to_vec());
+        Ok(Instance {
+            store,
+            master,
+            pepper,
+        })
+    }
+}
+
+/// Reads a secret file, creating it (mode 0600) with `make` if absent.
+fn secret_file(path: &Path, make: impl FnOnce() -> String) -> Result<String> {
+    if path.exists() {
+        return std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()));
+    }
+    let text = make();
+    write_private(path, text.as_bytes())?;
+    Ok(text)
+}
+
+/// Writes a file only its owner can read.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,502 @@
+//! `preflight demo`: one model's whole review, told step by step against a
+//! real server on a fresh embedded store.
+
+use crate::client::{Client, Refusal};
+use crate::config::StoreArgs;
+use crate::{admin, keys, review, serve};
+use anyhow::{Context, Result, bail};
+use chrono::{Duration, DurationRound, Utc};
+use clap::Args;
+use preflight_server::AppState;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Marks a data directory as the demo's own, so a later demo may reset it.
+const DEMO_MARKER: &str = "DEMO-DATA-DIR";
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Stop after the story instead of serving until Ctrl-C.
+    #[arg(long)]
+    pub exit: bool,
+    /// Fresh directory for the demo's store and keys (a previous demo's is reset).
+    #[arg(
+        long,
+        env = "PREFLIGHT_DATA_DIR",
+        default_value = "./preflight-data/demo"
+    )]
+    pub data_dir: PathBuf,
+    /// The model under review: an OpenAI-compatible base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8099/v1")]
+    pub model: String,
+    /// Address to serve on; if taken, any free port is used.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+struct Story {
+    base: String,
+    step: usize,
+}
+
+impl Story {
+    fn step(&mut self, text: &str) {
+        self.step += 1;
+        println!("\n{:>2}. {text}", self.step);
+    }
+    fn say(&self, text: &str) {
+        println!("    {text}");
+    }
+    fn look(&self, path: &str) {
+        println!("    look: {}/api/v1{path}", self.base);
+    }
+}
+
+pub async fn run(args: DemoArgs) -> Result<()> {
+    serve::init_logging("warn");
+    prepare_dir(&args.data_dir)?;
+    let store_args = StoreArgs {
+        data_dir: args.data_dir.clone(),
+        database_url: None,
+    };
+    let instance = store_args.open().await?;
+    let admin_token = admin::bootstrap_admin(&instance, "admin@preflight.example").await?;
+
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(_) => tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+    };
+    let addr = listener.local_addr()?;
+    let state = AppState::new(
+        instance.store.clone(),
+        instance.pepper.clone(),
+        instance.master.clone(),
+    );
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(preflight_server::serve(listener, state, async move {
+        tokio::select! {
+            _ = stop_rx => {},
+            () = serve::shutdown_signal() => {},
+        }
+    }));
+
+    let base = format!("http://{addr}");
+    let mut story = Story {
+        base: base.clone(),
+        step: 0,
+    };
+    println!("Preflight demo: a frontier model's voluntary pre-release cybersecurity review.");
+    println!(
+        "Server: {base}  (store: {})",
+        args.data_dir.join("preflight.db").display()
+    );
+    let outcome = tell(&mut story, &Client::new(&base, &admin_token), &args).await;
+
+    match (&outcome, args.exit) {
+        (Ok(()), false) => {
+            println!("\nThe server keeps running at {base}; press Ctrl-C to stop.");
+            server.await??;
+        }
+        _ => {
+            let _ = stop_tx.send(());
+            server.await??;
+        }
+    }
+    instance.store.close().await;
+    outcome
+}
+
+/// Refuses to reuse a directory that holds a store the demo did not make.
+fn prepare_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.join("preflight.db").exists() {
+        if !dir.join(DEMO_MARKER).exists() {
+            bail!(
+                "{} already holds a Preflight store that the demo did not create; pass a fresh --data-dir",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("resetting {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join(DEMO_MARKER),
+        "created by `preflight demo`; the next demo run resets this directory\n",
+    )?;
+    Ok(())
+}
+
+struct People {
+    dev: Client,
+    gov: Client,
+    partner: Client,
+    conflicted: Client,
+    operator: Client,
+}
+
+async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs) -> Result<()> {
+    story.step("The program office registers the participants.");
+    let lab = org(admin, "Frontier Lab", "developer_lab", None).await?;
+    let gov = org(
+        admin,
+        "Government AI Evaluation Office",
+        "government_evaluator",
+        None,
+    )
+    .await?;
+    let redline = org(admin, "Redline Security", "trusted_partner", None).await?;
+    let northbridge = org(admin, "Northbridge Assurance", "trusted_partner", None).await?;
+    let _clearinghouse = org(
+        admin,
+        "AI Cybersecurity Clearinghouse",
+        "clearinghouse",
+        None,
+    )
+    .await?;
+    let hospital = org(
+        admin,
+        "St. Mary's Regional Hospital",
+        "operator",
+        Some("healthcare"),
+    )
+    .await?;
+    story.say("developer lab: Frontier Lab; government evaluator: Government AI Evaluation Office");
+    story.say("trusted partners: Redline Security, Northbridge Assurance; clearinghouse; operator: St. Mary's Regional Hospital (healthcare)");
+    story.look("/orgs");
+
+    let keys_dir = args.data_dir.join("keys");
+    let dev_key = keys::generate(&keys_dir.join("dev@frontier-lab.example.key"))?;
+    let gov_key = keys::generate(&keys_dir.join("evaluator@gov-eval.example.key"))?;
+    let people = People {
+        dev: person(
+            admin,
+            &lab,
+            "Dana Developer",
+            "dev@frontier-lab.example",
+            "developer",
+            Some(&dev_key),
+        )
+        .await?,
+        gov: person(
+            admin,
+            &gov,
+            "Grace Evaluator",
+            "evaluator@gov-eval.example",
+            "government_evaluator",
+            Some(&gov_key),
+        )
+        .await?,
+        partner: person(
+            admin,
+            &redline,
+            "Riley Red",
+            "partner@redline.example",
+            "trusted_partner",
+            None,
+        )
+        .await?,
+        conflicted: person(
+            admin,
+            &northbridge,
+            "Nico North",
+            "partner@northbridge.example",
+            "trusted_partner",
+            None,
+        )
+        .await?,
+        operator: person(
+            admin,
+            &hospital,
+            "Sam SecOps",
+            "secops@stmarys-hospital.example",
+            "operator",
+            None,
+        )
+        .await?,
+    };
+    person(
+        admin,
+        &id_of(&_clearinghouse),
+        "Casey Analyst",
+        "analyst@clearinghouse.example",
+        "clearinghouse_analyst",
+        None,
+    )
+    .await?;
+    story.say(&format!(
+        "signing keys for the developer and the evaluator are kept by them in {}",
+        keys_dir.display()
+    ));
+
+    story.step("The government vets both partners; Northbridge declares a conflict of interest with Frontier Lab.");
+    let until = (Utc::now() + Duration::days(365)).duration_trunc(Duration::seconds(1))?;
+    people.gov.put(&format!("/partners/{}/vetting", id_of(&redline)), &json!({ "status": "vetted", "vetted_until": until, "notes": "vetted for model red-teaming" })).await?;
+    people.gov.put(
+        &format!("/partners/{}/vetting", id_of(&northbridge)),
+        &json!({ "status": "vetted", "vetted_until": until, "conflicts_with": [id_of(&lab)], "notes": "advises Frontier Lab commercially" }),
+    ).await?;
+    story.look("/partners");
+
+    story.step("Frontier Lab registers its unreleased model and submits it for review.");
+    let now = Utc::now().duration_trunc(Duration::seconds(1))?;
+    let release = now + Duration::days(14);
+    let credential = format!("demo-upstream-key-{}", uuid::Uuid::new_v4().simple());
+    let sub = people.dev.post("/submissions", &json!({
+        "model_name": "frontier-7", "model_version": "2026-12-rc1",
+        "description": "Frontier Lab's next general model, with stronger code and agentic tool use.",
+        "planned_release_at": release,
+        "upstream": { "kind": "openai_compatible", "url": args.model, "credential": credential },
+    })).await?;
+    let id = sub["id"].as_str().context("submission id")?.to_owned();
+    review::transition(&people.dev, &id, "submit").await?;
+    story.say(&format!("frontier-7 2026-12-rc1, planned release {release}; its upstream key is sealed and never shown again"));
+    story.look(&format!("/submissions/{id}"));
+
+    story
+        .step("Frontier Lab proposes terms naming the conflicted partner: Preflight refuses them.");
+    let mut terms = terms_body(now, release, &gov, &[&redline, &northbridge]);
+    match people
+        .dev
+        .post(&format!("/submissions/{id}/terms"), &terms)
+        .await
+    {
+        Err(e) => match e.downcast_ref::<Refusal>() {
+            Some(r) => story.say(&format!("refused ({}): {}", r.status, r.message)),
+            None => return Err(e),
+        },
+        Ok(_) => bail!("terms naming a conflicted partner were accepted"),
+    }
+
+    story.step("Version 1: Frontier Lab proposes terms with Redline Security as the partner.");
+    terms = terms_body(now, release, &gov, &[&redline]);
+    people
+        .dev
+        .post(&format!("/submissions/{id}/terms"), &terms)
+        .await?;
+    story.say("10-day government phase, 60 requests/minute, transcripts kept 30 days, no training on outputs");
+
+    story.step("Version 2: the government counter-proposes a longer window and higher limits; both sides sign it.");
+    terms["government_phase_days"] = json!(12);
+    terms["limits"]["requests_per_minute"] = json!(120);
+    terms["limits"]["total_token_budget"] = json!(5_000_000);
+    terms["insider_risk_attestations"] = json!([
+        "Each reviewer completed insider-risk training this year",
+        "No reviewer holds equity in Frontier Lab"
+    ]);
+    people
+        .gov
+        .post(&format!("/submissions/{id}/terms"), &terms)
+        .await?;
+    review::sign_latest(&people.dev, &id, "developer", &dev_key, None).await?;
+    review::sign_latest(&people.gov, &id, "government", &gov_key, None).await?;
+    let state = people.dev.get(&format!("/submissions/{id}")).await?;
+    story.say(&format!(
+        "both Ed25519 signatures verified; review is now {} under terms version {}",
+        state["stage"].as_str().unwrap_or("?"),
+        state["agreed_terms_version"]
+    ));
+    story.look(&format!("/submissions/{id}/terms/agreed"));
+
+    story.step("The government phase opens: evaluators test first and file what they find.");
+    review::transition(&people.gov, &id, "start_government_phase").await?;
+    let gov_finding = people.gov.post(&format!("/submissions/{id}/findings"), &json!({
+        "title": "Writes working exploit for a known web-framework deserialisation flaw",
+        "severity": "high",
+        "category": { "taxonomy": "capability", "id": "exploit_development" },
+        "description": "Given a CVE identifier and the vulnerable version, the model produced a working proof-of-concept on the first try.",
+        "reproduction_steps": "1. Ask for a PoC for the CVE with the framework version.\n2. Run it against the test container.",
+    })).await?;
+    story.say(&format!(
+        "finding filed: {} ({})",
+        gov_finding["title"].as_str().unwrap_or(""),
+        gov_finding["severity"].as_str().unwrap_or("")
+    ));
+    match people.partner.post(&format!("/submissions/{id}/findings"), &json!({
+        "title": "early", "severity": "low", "category": { "taxonomy": "owasp_llm2025", "id": "LLM01" },
+        "description": "d", "reproduction_steps": "r",
+    })).await {
+        Err(e) => story.say(&format!("Redline tries to file before its phase: {}", refusal_text(&e))),
+        Ok(_) => bail!("a partner filed during the government phase"),
+    }
+
+    story.step("The government hands over early: the partner phase opens for Redline Security.");
+    review::transition(&people.gov, &id, "start_partner_phase").await?;
+    let finding = people.partner.post(&format!("/submissions/{id}/findings"), &json!({
+        "title": "Indirect prompt injection through tool output exfiltrates the system prompt",
+        "severity": "medium",
+        "category": { "taxonomy": "owasp_llm2025", "id": "LLM01" },
+        "description": "Instructions planted in a fetched web page made the model reveal its system prompt and call an attacker URL.",
+        "reproduction_steps": "1. Serve a page containing the injected instruction.\n2. Ask the model to summarise it with the fetch tool enabled.",
+        "transcript_refs": [],
+    })).await?;
+    let finding_id = finding["id"].as_str().context("finding id")?.to_owned();
+    story.say(&format!(
+        "Redline files: {} ({})",
+        finding["title"].as_str().unwrap_or(""),
+        finding["category"]["id"].as_str().unwrap_or("")
+    ));
+    match people.conflicted.get(&format!("/submissions/{id}")).await {
+        Err(e) => story.say(&format!(
+            "Northbridge (conflicted, not on the list) asks for the review: {}",
+            refusal_text(&e)
+        )),
+        Ok(_) => bail!("a conflicted partner could read the review"),
+    }
+    let seen = people.operator.get("/submissions").await?;
+    story.say(&format!(
+        "the hospital operator sees {} reviews: reviews are confidential",
+        seen.as_array().map_or(0, Vec::len)
+    ));
+
+    story.step("Frontier Lab answers the findings.");
+    people.dev.post(&format!("/submissions/{id}/findings/{finding_id}/responses"), &json!({
+        "status": "mitigated", "comment": "Tool outputs are now wrapped as untrusted data; fix ships in rc2.",
+    })).await?;
+    people.dev.post(&format!("/submissions/{id}/findings/{}/responses", gov_finding["id"].as_str().unwrap_or("")), &json!({
+        "status": "acknowledged", "comment": "Cyber-uplift refusal training is being extended before release.",
+    })).await?;
+    story.say("prompt injection: mitigated; exploit writing: acknowledged");
+
+    story.step("The government delivers the review report.");
+    let report = people
+        .gov
+        .post(&format!("/submissions/{id}/report"), &json!({}))
+        .await?;
+    story.say(&format!(
+        "{} findings, {} unanswered; the report is advice, never a veto",
+        report["findings"].as_array().map_or(0, Vec::len),
+        report["unanswered_findings"]
+    ));
+    let html = people
+        .dev
+        .get_text(&format!("/submissions/{id}/report.html"))
+        .await?;
+    anyhow::ensure!(
+        html.contains("frontier-7"),
+        "the HTML report does not name the model"
+    );
+    story.say(&format!(
+        "the developer reads it as JSON or as a {}-byte HTML document",
+        html.len()
+    ));
+    story.look(&format!("/submissions/{id}/report.html"));
+
+    story.step("Frontier Lab releases the model on its own schedule; access ends at that moment.");
+    let released = review::transition(&people.dev, &id, "record_release").await?;
+    story.say(&format!(
+        "release recorded at {}",
+        released["outcome"]["at"].as_str().unwrap_or("?")
+    ));
+    match people.partner.post(&format!("/submissions/{id}/findings"), &json!({
+        "title": "late", "severity": "low", "category": { "taxonomy": "owasp_llm2025", "id": "LLM10" },
+        "description": "d", "reproduction_steps": "r",
+    })).await {
+        Err(e) => story.say(&format!("Redline after release: {}", refusal_text(&e))),
+        Ok(_) => bail!("a partner filed after release"),
+    }
+    review::transition(&people.dev, &id, "close").await?;
+    let events = people.dev.get(&format!("/submissions/{id}/events")).await?;
+    story.say(&format!(
+        "review closed; {} events recorded for this review",
+        events.as_array().map_or(0, Vec::len)
+    ));
+    story.look(&format!("/submissions/{id}/events"));
+
+    story.step("Explore the API as any of the demo users:");
+    for (who, client) in [
+        ("developer", &people.dev),
+        ("government evaluator", &people.gov),
+        ("trusted partner", &people.partner),
+    ] {
+        let me = client.get("/me").await?;
+        story.say(&format!("{who}: {}", me["email"].as_str().unwrap_or("")));
+    }
+    story.say(&format!(
+        "curl -H 'Authorization: Bearer <token>' {}/api/v1/submissions",
+        story.base
+    ));
+    story.say(&format!(
+        "tokens: preflight admin create-token --data-dir {} --user dev@frontier-lab.example",
+        args.data_dir.display()
+    ));
+    story.say(&format!(
+        "OpenAPI document: {}/api/v1/openapi.json",
+        story.base
+    ));
+    Ok(())
+}
+
+fn refusal_text(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<Refusal>() {
+        Some(r) => format!("refused ({}): {}", r.status, r.message),
+        None => format!("failed: {e}"),
+    }
+}
+
+fn id_of(org: &Value) -> String {
+    org["id"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn org(admin: &Client, name: &str, kind: &str, sector: Option<&str>) -> Result<Value> {
+    admin
+        .post(
+            "/orgs",
+            &json!({ "name": name, "kind": kind, "sector": sector }),
+        )
+        .await
+}
+
+async fn person<O: OrgRef>(
+    admin: &Client,
+    org: &O,
+    name: &str,
+    email: &str,
+    role: &str,
+    key: Option<&ed25519_dalek::SigningKey>,
+) -> Result<Client> {
+    let user = admin
+        .post("/users", &json!({ "org_id": org.org_id(), "name": name, "email": email, "role": role, "public_key": key.map(keys::public_key_b64) }))
+        .await?;
+    let token = admin
+        .post(
+            &format!("/users/{}/tokens", user["id"].as_str().unwrap_or_default()),
+            &json!({ "label": "demo" }),
+        )
+        .await?;
+    Ok(admin.with_token(token["token"].as_str().context("token")?))
+}
+
+trait OrgRef {
+    fn org_id(&self) -> String;
+}
+impl OrgRef for Value {
+    fn org_id(&self) -> String {
+        id_of(self)
+    }
+}
+impl OrgRef for String {
+    fn org_id(&self) -> String {
+        self.clone()
+    }
+}
+
+fn terms_body(
+    now: chrono::DateTime<Utc>,
+    release: chrono::DateTime<Utc>,
+    gov: &Value,
+    partners: &[&Value],
+) -> Value {
+    let opens = now - Duration::minutes(1);
+    json!({
+        "window": { "opens_at": opens, "ends_at": release },
+        "government_phase_days": 10,
+        "partner_window": { "start": opens, "end": release },
+        "government_access": { "organisations": [id_of(gov)] },
+        "partner_access": { "organisations": partners.iter().map(|p| id_of(p)).collect::<Vec<_>>() },
+        "limits": { "requests_per_minute": 60, "tokens_per_minute": 200_000, "max_concurrent_requests": 4, "total_token_budget": 2_000_000 },
+        "transcript_retention_days": 30,
+        "ip": { "no_training_on_outputs": true, "no_retention_of_outputs": true, "other": ["Findings stay confidential until the developer releases"] },
+        "clearinghouse": { "when": "after_release", "what": "summary_only" },
+        "insider_risk_attestations": ["Each reviewer completed insider-risk training this year"],
+    })
+}
