@@ -111,6 +111,24 @@ if [[ $ready -ne 1 ]]; then
 fi
 log "server healthy"
 
+# Real ids from the seeded store, so that generated requests reach the
+# handlers' logic instead of stopping at 404.
+api_get() { curl -sf --max-time 5 -H "Authorization: Bearer ${TOKENS[admin]}" "$BASE/api/v1$1"; }
+json_field() { python3 -c 'import json,sys; v=json.load(sys.stdin); print(eval("v"+sys.argv[1]))' "$1"; }
+SUBMISSION_ID="$(api_get /submissions | json_field '[0]["id"]')"
+FINDING_ID="$(api_get "/submissions/$SUBMISSION_ID/findings" | json_field '[0]["id"]')"
+ORG_ID="$(api_get /partners | json_field '[0]["org_id"]')"
+USER_ID="$(api_get /me | json_field '["id"]')"
+cat >"$WORK/schemathesis.toml" <<TOML
+[parameters]
+submission_id = "$SUBMISSION_ID"
+finding_id = "$FINDING_ID"
+org_id = "$ORG_ID"
+user_id = "$USER_ID"
+version = 2
+TOML
+log "using submission $SUBMISSION_ID, finding $FINDING_ID, partner org $ORG_ID"
+
 failed=()
 for entry in "${USERS[@]}"; do
     read -r email role <<<"$entry"
@@ -119,7 +137,7 @@ for entry in "${USERS[@]}"; do
     # Run from $WORK so that nothing (hypothesis data, reports) lands in the clone.
     (
         cd "$WORK"
-        timeout --kill-after=30 "$RUN_TIMEOUT" "$ST" run "$BASE/api/v1/openapi.json" \
+        timeout --kill-after=30 "$RUN_TIMEOUT" "$ST" --config-file "$WORK/schemathesis.toml" run "$BASE/api/v1/openapi.json" \
             --origin "$BASE" \
             --header "Authorization: Bearer ${TOKENS[$role]}" \
             --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \

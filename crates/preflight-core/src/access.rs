@@ -13,7 +13,11 @@ use chrono::{DateTime, Utc};
 /// The instant access ends for good: the earliest of the planned release,
 /// the agreed end and the developer's release or withdrawal.
 pub fn access_ends_at(submission: &Submission, terms: &AgreedTerms) -> DateTime<Utc> {
-    let mut end = terms.document.window.ends_at().min(submission.planned_release_at);
+    let mut end = terms
+        .document
+        .window
+        .ends_at()
+        .min(submission.planned_release_at);
     if let Some(outcome) = submission.outcome {
         end = end.min(outcome.at());
     }
@@ -30,8 +34,14 @@ pub fn reviewer_phase(
 ) -> Result<Phase, DomainError> {
     let refuse = |why: String| Err(DomainError::Forbidden(why));
     match submission.outcome {
-        Some(Outcome::Released { at }) => return refuse(format!("access closed: the model was released at {at}")),
-        Some(Outcome::Withdrawn { at }) => return refuse(format!("access closed: the submission was withdrawn at {at}")),
+        Some(Outcome::Released { at }) => {
+            return refuse(format!("access closed: the model was released at {at}"));
+        }
+        Some(Outcome::Withdrawn { at }) => {
+            return refuse(format!(
+                "access closed: the submission was withdrawn at {at}"
+            ));
+        }
         None => {}
     }
     let Some(terms) = terms else {
@@ -53,8 +63,14 @@ pub fn reviewer_phase(
             if !doc.government_access.admits(org, user) {
                 return refuse("not on the government access list of the agreed terms".into());
             }
-            if !matches!(submission.stage, Stage::GovernmentPhase | Stage::PartnerPhase) {
-                return refuse(format!("review is in {}, not in a review phase", submission.stage));
+            if !matches!(
+                submission.stage,
+                Stage::GovernmentPhase | Stage::PartnerPhase
+            ) {
+                return refuse(format!(
+                    "review is in {}, not in a review phase",
+                    submission.stage
+                ));
             }
             Ok(Phase::Government)
         }
@@ -63,7 +79,10 @@ pub fn reviewer_phase(
                 return refuse("not on the partner access list of the agreed terms".into());
             }
             if submission.stage != Stage::PartnerPhase {
-                return refuse(format!("review is in {}, not in the partner phase", submission.stage));
+                return refuse(format!(
+                    "review is in {}, not in the partner phase",
+                    submission.stage
+                ));
             }
             if !doc.partner_window.contains(now) {
                 return refuse(format!(

@@ -54,7 +54,14 @@ impl User {
             }
             _ => {}
         }
-        Ok(Self { id: UserId::new(), org_id: org.map(|o| o.id), name, email, role, public_key: None })
+        Ok(Self {
+            id: UserId::new(),
+            org_id: org.map(|o| o.id),
+            name,
+            email,
+            role,
+            public_key: None,
+        })
     }
 }
 
@@ -69,7 +76,11 @@ fn parse_email(email: &str) -> Result<String, DomainError> {
                 && !email.chars().any(|c| c.is_whitespace() || c.is_control())
                 && email.matches('@').count() == 1
         });
-    if valid { Ok(email) } else { Err(DomainError::invalid("email", email, "not an email address")) }
+    if valid {
+        Ok(email)
+    } else {
+        Err(DomainError::invalid("email", email, "not an email address"))
+    }
 }
 
 /// Who is acting: the authenticated person behind a request.
@@ -83,7 +94,12 @@ pub struct Actor {
 
 impl Actor {
     pub fn of(user: &User) -> Self {
-        Self { user_id: user.id, org_id: user.org_id, org_kind: user.role.org_kind(), role: user.role }
+        Self {
+            user_id: user.id,
+            org_id: user.org_id,
+            org_kind: user.role.org_kind(),
+            role: user.role,
+        }
     }
 
     pub fn is_admin(&self) -> bool {

@@ -5,15 +5,29 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     #[error("invalid {field} {value:?}: {reason}")]
-    Invalid { field: &'static str, value: String, reason: String },
+    Invalid {
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
     #[error(
         "access window opens at {opens_at} but may open no earlier than {earliest} (30 days before the planned release {release_at})"
     )]
-    WindowOpensTooEarly { opens_at: DateTime<Utc>, earliest: DateTime<Utc>, release_at: DateTime<Utc> },
+    WindowOpensTooEarly {
+        opens_at: DateTime<Utc>,
+        earliest: DateTime<Utc>,
+        release_at: DateTime<Utc>,
+    },
     #[error("access window ends at {ends_at}, after the planned release {release_at}")]
-    WindowEndsAfterRelease { ends_at: DateTime<Utc>, release_at: DateTime<Utc> },
+    WindowEndsAfterRelease {
+        ends_at: DateTime<Utc>,
+        release_at: DateTime<Utc>,
+    },
     #[error("access window ends at {ends_at}, not after it opens at {opens_at}")]
-    WindowEmpty { opens_at: DateTime<Utc>, ends_at: DateTime<Utc> },
+    WindowEmpty {
+        opens_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+    },
     #[error("{field} {value} lies outside the access window {opens_at} .. {ends_at}")]
     OutsideWindow {
         field: &'static str,
@@ -33,16 +47,18 @@ pub enum DomainError {
 
 impl DomainError {
     pub fn invalid(field: &'static str, value: impl ToString, reason: impl Into<String>) -> Self {
-        Self::Invalid { field, value: value.to_string(), reason: reason.into() }
+        Self::Invalid {
+            field,
+            value: value.to_string(),
+            reason: reason.into(),
+        }
     }
 
     /// The request field the error is about, when there is one.
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::Invalid { field, .. } | Self::OutsideWindow { field, .. } => Some(field),
-            Self::WindowOpensTooEarly { .. } | Self::WindowEmpty { .. } => {
-                Some("window.opens_at")
-            }
+            Self::WindowOpensTooEarly { .. } | Self::WindowEmpty { .. } => Some("window.opens_at"),
             Self::WindowEndsAfterRelease { .. } => Some("window.ends_at"),
             Self::BadSignature { .. } => Some("signature"),
             _ => None,

@@ -27,22 +27,26 @@ pub enum EventKind {
     ReportDelivered,
 }
 
-snake_enum_text!(EventKind, "kind", [
-    OrgCreated = "org_created",
-    UserCreated = "user_created",
-    UserKeyRegistered = "user_key_registered",
-    TokenCreated = "token_created",
-    TokenRevoked = "token_revoked",
-    PartnerVettingSet = "partner_vetting_set",
-    SubmissionCreated = "submission_created",
-    SubmissionUpdated = "submission_updated",
-    Transitioned = "transitioned",
-    TermsProposed = "terms_proposed",
-    TermsSigned = "terms_signed",
-    FindingFiled = "finding_filed",
-    FindingAnswered = "finding_answered",
-    ReportDelivered = "report_delivered",
-]);
+snake_enum_text!(
+    EventKind,
+    "kind",
+    [
+        OrgCreated = "org_created",
+        UserCreated = "user_created",
+        UserKeyRegistered = "user_key_registered",
+        TokenCreated = "token_created",
+        TokenRevoked = "token_revoked",
+        PartnerVettingSet = "partner_vetting_set",
+        SubmissionCreated = "submission_created",
+        SubmissionUpdated = "submission_updated",
+        Transitioned = "transitioned",
+        TermsProposed = "terms_proposed",
+        TermsSigned = "terms_signed",
+        FindingFiled = "finding_filed",
+        FindingAnswered = "finding_answered",
+        ReportDelivered = "report_delivered",
+    ]
+);
 
 /// One recorded state change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -65,6 +69,13 @@ impl Event {
         at: DateTime<Utc>,
         details: serde_json::Value,
     ) -> Self {
-        Self { id: EventId::new(), kind, submission_id, actor, at, details }
+        Self {
+            id: EventId::new(),
+            kind,
+            submission_id,
+            actor,
+            at,
+            details,
+        }
     }
 }

@@ -11,7 +11,17 @@ use std::fmt;
 use std::str::FromStr;
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -22,13 +32,17 @@ pub enum Severity {
     Critical,
 }
 
-snake_enum_text!(Severity, "severity", [
-    Informational = "informational",
-    Low = "low",
-    Medium = "medium",
-    High = "high",
-    Critical = "critical",
-]);
+snake_enum_text!(
+    Severity,
+    "severity",
+    [
+        Informational = "informational",
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        Critical = "critical",
+    ]
+);
 
 /// The phase a finding was filed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -38,7 +52,11 @@ pub enum Phase {
     Partner,
 }
 
-snake_enum_text!(Phase, "phase", [Government = "government", Partner = "partner"]);
+snake_enum_text!(
+    Phase,
+    "phase",
+    [Government = "government", Partner = "partner"]
+);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -50,13 +68,17 @@ pub enum ResponseStatus {
     RiskAccepted,
 }
 
-snake_enum_text!(ResponseStatus, "status", [
-    Acknowledged = "acknowledged",
-    FixedBeforeRelease = "fixed_before_release",
-    Mitigated = "mitigated",
-    Disputed = "disputed",
-    RiskAccepted = "risk_accepted",
-]);
+snake_enum_text!(
+    ResponseStatus,
+    "status",
+    [
+        Acknowledged = "acknowledged",
+        FixedBeforeRelease = "fixed_before_release",
+        Mitigated = "mitigated",
+        Disputed = "disputed",
+        RiskAccepted = "risk_accepted",
+    ]
+);
 
 /// The developer's answer to a finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -107,11 +129,19 @@ impl NewFinding {
         transcript_refs: Vec<String>,
     ) -> Result<Self, DomainError> {
         if transcript_refs.len() > 100 {
-            return Err(DomainError::invalid("transcript_refs", transcript_refs.len(), "at most 100 references"));
+            return Err(DomainError::invalid(
+                "transcript_refs",
+                transcript_refs.len(),
+                "at most 100 references",
+            ));
         }
         for r in &transcript_refs {
             if r.trim().is_empty() || r.len() > 200 {
-                return Err(DomainError::invalid("transcript_refs", r, "each reference is 1 to 200 characters"));
+                return Err(DomainError::invalid(
+                    "transcript_refs",
+                    r,
+                    "each reference is 1 to 200 characters",
+                ));
             }
         }
         Ok(Self {

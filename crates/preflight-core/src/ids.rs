@@ -9,7 +9,16 @@ macro_rules! id_type {
     ($name:ident, $what:literal) => {
         #[doc = concat!("Identifier of ", $what, ".")]
         #[derive(
-            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            Clone,
+            Copy,
+            Debug,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            Serialize,
+            Deserialize,
             utoipa::ToSchema,
         )]
         #[serde(transparent)]
@@ -45,7 +54,10 @@ macro_rules! id_type {
 
 id_type!(OrgId, "an organisation");
 id_type!(UserId, "a person");
-id_type!(SubmissionId, "a submission (one model version under review)");
+id_type!(
+    SubmissionId,
+    "a submission (one model version under review)"
+);
 id_type!(FindingId, "a finding");
 id_type!(TokenId, "an API token");
 id_type!(EventId, "a recorded event");

@@ -14,7 +14,17 @@ use std::fmt;
 use std::str::FromStr;
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
@@ -27,15 +37,19 @@ pub enum Stage {
     Closed,
 }
 
-snake_enum_text!(Stage, "stage", [
-    Draft = "draft",
-    Submitted = "submitted",
-    TermsAgreed = "terms_agreed",
-    GovernmentPhase = "government_phase",
-    PartnerPhase = "partner_phase",
-    ReportDelivered = "report_delivered",
-    Closed = "closed",
-]);
+snake_enum_text!(
+    Stage,
+    "stage",
+    [
+        Draft = "draft",
+        Submitted = "submitted",
+        TermsAgreed = "terms_agreed",
+        GovernmentPhase = "government_phase",
+        PartnerPhase = "partner_phase",
+        ReportDelivered = "report_delivered",
+        Closed = "closed",
+    ]
+);
 
 /// The developer's own decision that ends access: always available.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -70,16 +84,20 @@ pub enum Transition {
     RecordRelease,
 }
 
-snake_enum_text!(Transition, "action", [
-    Submit = "submit",
-    AgreeTerms = "agree_terms",
-    StartGovernmentPhase = "start_government_phase",
-    StartPartnerPhase = "start_partner_phase",
-    DeliverReport = "deliver_report",
-    Close = "close",
-    Withdraw = "withdraw",
-    RecordRelease = "record_release",
-]);
+snake_enum_text!(
+    Transition,
+    "action",
+    [
+        Submit = "submit",
+        AgreeTerms = "agree_terms",
+        StartGovernmentPhase = "start_government_phase",
+        StartPartnerPhase = "start_partner_phase",
+        DeliverReport = "deliver_report",
+        Close = "close",
+        Withdraw = "withdraw",
+        RecordRelease = "record_release",
+    ]
+);
 
 /// Applies `transition` to `submission` at `now` on behalf of `actor`, or says
 /// which rule forbids it. `terms` are the latest terms both sides signed.
@@ -95,9 +113,12 @@ pub fn apply(
     let is_developer = actor.role == Role::Developer && actor.belongs_to(submission.developer_org);
     let is_government = actor.role == Role::GovernmentEvaluator
         && actor.org_id.is_some_and(|org| {
-            terms.is_none_or(|t| t.document.government_access.has_org(org))
+            terms.is_none_or(|t| t.document.government_access.admits(org, actor.user_id))
         });
-    let wrong_state = |action| DomainError::WrongState { action, state: submission.stage.to_string() };
+    let wrong_state = |action| DomainError::WrongState {
+        action,
+        state: submission.stage.to_string(),
+    };
     let ended = |action: &'static str| -> Result<(), DomainError> {
         match submission.outcome {
             Some(Outcome::Released { at }) => Err(DomainError::Conflict(format!(
@@ -113,9 +134,14 @@ pub fn apply(
     match transition {
         // The developer's decisions: open at every step, never blocked.
         Transition::RecordRelease => {
-            require(is_developer || actor.is_admin(), "only the developer records its release")?;
+            require(
+                is_developer || actor.is_admin(),
+                "only the developer records its release",
+            )?;
             if let Some(Outcome::Released { at }) = submission.outcome {
-                return Err(DomainError::Conflict(format!("release already recorded at {at}")));
+                return Err(DomainError::Conflict(format!(
+                    "release already recorded at {at}"
+                )));
             }
             next.outcome = Some(Outcome::Released { at: now });
         }
@@ -140,6 +166,10 @@ pub fn apply(
             next.stage = Stage::Submitted;
         }
         Transition::AgreeTerms => {
+            require(
+                is_developer || is_government || actor.is_admin(),
+                "only the developer or a government evaluator on the access list records agreed terms",
+            )?;
             ended("agree terms")?;
             if submission.stage != Stage::Submitted {
                 return Err(wrong_state("agree terms on"));
@@ -152,7 +182,10 @@ pub fn apply(
             next.stage = Stage::TermsAgreed;
         }
         Transition::StartGovernmentPhase => {
-            require(is_government || actor.is_admin(), "only a government evaluator on the access list starts the government phase")?;
+            require(
+                is_government || actor.is_admin(),
+                "only a government evaluator on the access list starts the government phase",
+            )?;
             ended("start the government phase")?;
             if submission.stage != Stage::TermsAgreed {
                 return Err(wrong_state("start the government phase of"));
@@ -182,10 +215,12 @@ pub fn apply(
             let terms = agreed(terms)?;
             let doc = &terms.document;
             let started = submission.government_phase_started_at.unwrap_or(now);
-            let government_phase_over = now >= started + Duration::days(i64::from(doc.government_phase_days));
+            let government_phase_over =
+                now >= started + Duration::days(i64::from(doc.government_phase_days));
             // The government may hand over early; the developer may move on
             // once the agreed government phase has run its length.
-            let allowed = is_government || actor.is_admin() || (is_developer && government_phase_over);
+            let allowed =
+                is_government || actor.is_admin() || (is_developer && government_phase_over);
             require(
                 allowed,
                 if is_developer {
@@ -210,9 +245,15 @@ pub fn apply(
             next.partner_phase_started_at = Some(now);
         }
         Transition::DeliverReport => {
-            require(is_government || actor.is_admin(), "only the government evaluator delivers the report")?;
+            require(
+                is_government || actor.is_admin(),
+                "only the government evaluator delivers the report",
+            )?;
             // A report is delivered even after release or withdrawal: it informs.
-            if !matches!(submission.stage, Stage::GovernmentPhase | Stage::PartnerPhase) {
+            if !matches!(
+                submission.stage,
+                Stage::GovernmentPhase | Stage::PartnerPhase
+            ) {
                 return Err(wrong_state("deliver the report of"));
             }
             next.stage = Stage::ReportDelivered;
@@ -235,7 +276,11 @@ pub fn apply(
 }
 
 fn require(allowed: bool, why: &str) -> Result<(), DomainError> {
-    if allowed { Ok(()) } else { Err(DomainError::Forbidden(why.to_owned())) }
+    if allowed {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden(why.to_owned()))
+    }
 }
 
 fn agreed(terms: Option<&AgreedTerms>) -> Result<&AgreedTerms, DomainError> {

@@ -75,35 +75,47 @@ macro_rules! snake_enum_text {
 }
 pub(crate) use snake_enum_text;
 
-snake_enum_text!(OrgKind, "kind", [
-    DeveloperLab = "developer_lab",
-    GovernmentEvaluator = "government_evaluator",
-    TrustedPartner = "trusted_partner",
-    Clearinghouse = "clearinghouse",
-    Operator = "operator",
-]);
+snake_enum_text!(
+    OrgKind,
+    "kind",
+    [
+        DeveloperLab = "developer_lab",
+        GovernmentEvaluator = "government_evaluator",
+        TrustedPartner = "trusted_partner",
+        Clearinghouse = "clearinghouse",
+        Operator = "operator",
+    ]
+);
 
-snake_enum_text!(Sector, "sector", [
-    Healthcare = "healthcare",
-    Finance = "finance",
-    Energy = "energy",
-    Water = "water",
-    StateLocalGovernment = "state_local_government",
-    Communications = "communications",
-    Transportation = "transportation",
-    Manufacturing = "manufacturing",
-    Education = "education",
-    Other = "other",
-]);
+snake_enum_text!(
+    Sector,
+    "sector",
+    [
+        Healthcare = "healthcare",
+        Finance = "finance",
+        Energy = "energy",
+        Water = "water",
+        StateLocalGovernment = "state_local_government",
+        Communications = "communications",
+        Transportation = "transportation",
+        Manufacturing = "manufacturing",
+        Education = "education",
+        Other = "other",
+    ]
+);
 
-snake_enum_text!(Role, "role", [
-    Admin = "admin",
-    Developer = "developer",
-    GovernmentEvaluator = "government_evaluator",
-    TrustedPartner = "trusted_partner",
-    ClearinghouseAnalyst = "clearinghouse_analyst",
-    Operator = "operator",
-]);
+snake_enum_text!(
+    Role,
+    "role",
+    [
+        Admin = "admin",
+        Developer = "developer",
+        GovernmentEvaluator = "government_evaluator",
+        TrustedPartner = "trusted_partner",
+        ClearinghouseAnalyst = "clearinghouse_analyst",
+        Operator = "operator",
+    ]
+);
 
 impl Role {
     /// The kind of organisation a person with this role belongs to; an
@@ -136,7 +148,11 @@ impl Organisation {
         let name = non_empty("name", name, 200)?;
         match (kind, sector) {
             (OrgKind::Operator, None) => {
-                return Err(DomainError::invalid("sector", "", "an operator must name its sector"));
+                return Err(DomainError::invalid(
+                    "sector",
+                    "",
+                    "an operator must name its sector",
+                ));
             }
             (kind, Some(sector)) if kind != OrgKind::Operator => {
                 return Err(DomainError::invalid(
@@ -147,7 +163,12 @@ impl Organisation {
             }
             _ => {}
         }
-        Ok(Self { id: OrgId::new(), name, kind, sector })
+        Ok(Self {
+            id: OrgId::new(),
+            name,
+            kind,
+            sector,
+        })
     }
 }
 
@@ -159,10 +180,21 @@ pub fn non_empty(field: &'static str, value: &str, max: usize) -> Result<String,
     }
     if trimmed.chars().count() > max {
         let shown: String = trimmed.chars().take(40).collect();
-        return Err(DomainError::invalid(field, format!("{shown}..."), format!("longer than {max} characters")));
+        return Err(DomainError::invalid(
+            field,
+            format!("{shown}..."),
+            format!("longer than {max} characters"),
+        ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(DomainError::invalid(field, value, "contains control characters"));
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(DomainError::invalid(
+            field,
+            value,
+            "contains control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }

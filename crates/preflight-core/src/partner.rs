@@ -18,12 +18,16 @@ pub enum VettingStatus {
     Revoked,
 }
 
-snake_enum_text!(VettingStatus, "status", [
-    Pending = "pending",
-    Vetted = "vetted",
-    Suspended = "suspended",
-    Revoked = "revoked",
-]);
+snake_enum_text!(
+    VettingStatus,
+    "status",
+    [
+        Pending = "pending",
+        Vetted = "vetted",
+        Suspended = "suspended",
+        Revoked = "revoked",
+    ]
+);
 
 /// A trusted partner's standing in the registry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -47,7 +51,11 @@ pub fn check_assignable(
 ) -> Result<(), DomainError> {
     let field = "partner_access.organisations";
     let Some(vetting) = vetting else {
-        return Err(DomainError::invalid(field, partner, "partner has no vetting record"));
+        return Err(DomainError::invalid(
+            field,
+            partner,
+            "partner has no vetting record",
+        ));
     };
     if vetting.status != VettingStatus::Vetted {
         return Err(DomainError::invalid(
@@ -62,10 +70,18 @@ pub fn check_assignable(
             return Err(DomainError::invalid(
                 field,
                 partner,
-                format!("partner vetting expires at {until}, before the partner window ends at {needed_until}"),
+                format!(
+                    "partner vetting expires at {until}, before the partner window ends at {needed_until}"
+                ),
             ));
         }
-        None => return Err(DomainError::invalid(field, partner, "partner vetting has no expiry date")),
+        None => {
+            return Err(DomainError::invalid(
+                field,
+                partner,
+                "partner vetting has no expiry date",
+            ));
+        }
     }
     if vetting.conflicts_with.contains(&developer) {
         return Err(DomainError::invalid(

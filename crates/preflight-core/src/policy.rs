@@ -18,13 +18,26 @@ pub enum Visibility {
     Full,
 }
 
-pub fn visibility(actor: &Actor, submission: &Submission, terms: Option<&AgreedTerms>) -> Visibility {
+pub fn visibility(
+    actor: &Actor,
+    submission: &Submission,
+    terms: Option<&AgreedTerms>,
+) -> Visibility {
     match actor.role {
         Role::Admin => Visibility::Full,
         Role::Developer if actor.belongs_to(submission.developer_org) => Visibility::Full,
-        // The program office sees what developers have submitted (to negotiate
-        // terms); drafts stay with the developer.
-        Role::GovernmentEvaluator if submission.stage != Stage::Draft => Visibility::Full,
+        // Until terms are agreed the program office sees what developers have
+        // submitted, to negotiate; then only the government organisations the
+        // agreed terms name. Drafts stay with the developer.
+        Role::GovernmentEvaluator if submission.stage != Stage::Draft => {
+            match (terms, actor.org_id) {
+                (None, _) => Visibility::Full,
+                (Some(t), Some(org)) if t.document.government_access.has_org(org) => {
+                    Visibility::Full
+                }
+                _ => Visibility::None,
+            }
+        }
         Role::TrustedPartner => match (terms, actor.org_id) {
             (Some(t), Some(org)) if t.document.partner_access.admits(org, actor.user_id) => {
                 Visibility::Partner

@@ -57,10 +57,19 @@ pub fn compile(
     org_name: impl Fn(OrgId) -> String,
     now: DateTime<Utc>,
 ) -> ReviewReport {
-    let severity_counts = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Informational]
-        .into_iter()
-        .map(|severity| SeverityCount { severity, count: findings.iter().filter(|f| f.severity == severity).count() })
-        .collect();
+    let severity_counts = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Informational,
+    ]
+    .into_iter()
+    .map(|severity| SeverityCount {
+        severity,
+        count: findings.iter().filter(|f| f.severity == severity).count(),
+    })
+    .collect();
     let mut access = Vec::new();
     if let Some(terms) = terms {
         for (phase, list) in [

@@ -19,10 +19,14 @@ pub enum UpstreamKind {
     AnthropicMessages,
 }
 
-snake_enum_text!(UpstreamKind, "upstream.kind", [
-    OpenaiCompatible = "openai_compatible",
-    AnthropicMessages = "anthropic_messages",
-]);
+snake_enum_text!(
+    UpstreamKind,
+    "upstream.kind",
+    [
+        OpenaiCompatible = "openai_compatible",
+        AnthropicMessages = "anthropic_messages",
+    ]
+);
 
 /// Where the model under review is served. The credential is not part of
 /// this value: it is kept encrypted by the store and never leaves the gateway.
@@ -37,9 +41,16 @@ impl Upstream {
         let url = url.trim();
         let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
         let host = url.split("://").nth(1).unwrap_or("");
-        if !scheme_ok || host.is_empty() || host.starts_with('/') || url.chars().any(char::is_whitespace)
+        if !scheme_ok
+            || host.is_empty()
+            || host.starts_with('/')
+            || url.chars().any(char::is_whitespace)
         {
-            return Err(DomainError::invalid("upstream.url", url, "expected an http:// or https:// URL"));
+            return Err(DomainError::invalid(
+                "upstream.url",
+                url,
+                "expected an http:// or https:// URL",
+            ));
         }
         if url.contains('@') {
             return Err(DomainError::invalid(
@@ -48,7 +59,10 @@ impl Upstream {
                 "must not carry credentials; send them as upstream.credential",
             ));
         }
-        Ok(Self { kind, url: url.to_owned() })
+        Ok(Self {
+            kind,
+            url: url.to_owned(),
+        })
     }
 }
 

@@ -68,21 +68,30 @@ impl Category {
         let ok = match taxonomy {
             Taxonomy::MitreAtlas => is_atlas_technique(id),
             Taxonomy::OwaspLlm2025 => OWASP_LLM_2025.iter().any(|(code, _)| *code == id),
-            Taxonomy::Cwe => id
-                .strip_prefix("CWE-")
-                .is_some_and(|n| !n.is_empty() && n.len() <= 5 && n.bytes().all(|b| b.is_ascii_digit())),
+            Taxonomy::Cwe => id.strip_prefix("CWE-").is_some_and(|n| {
+                !n.is_empty() && n.len() <= 5 && n.bytes().all(|b| b.is_ascii_digit())
+            }),
             Taxonomy::Capability => CAPABILITY_CLASSES.contains(&id),
         };
         if !ok {
             let expected = match taxonomy {
-                Taxonomy::MitreAtlas => "an ATLAS technique id such as AML.T0051 or AML.T0051.000".to_owned(),
+                Taxonomy::MitreAtlas => {
+                    "an ATLAS technique id such as AML.T0051 or AML.T0051.000".to_owned()
+                }
                 Taxonomy::OwaspLlm2025 => "LLM01 to LLM10".to_owned(),
                 Taxonomy::Cwe => "a CWE id such as CWE-1427".to_owned(),
                 Taxonomy::Capability => format!("one of {}", CAPABILITY_CLASSES.join(", ")),
             };
-            return Err(DomainError::invalid("category.id", id, format!("expected {expected}")));
+            return Err(DomainError::invalid(
+                "category.id",
+                id,
+                format!("expected {expected}"),
+            ));
         }
-        Ok(Self { taxonomy, id: id.to_owned() })
+        Ok(Self {
+            taxonomy,
+            id: id.to_owned(),
+        })
     }
 
     /// A human label, such as "LLM01 Prompt Injection".
@@ -100,7 +109,9 @@ impl Category {
 }
 
 fn is_atlas_technique(id: &str) -> bool {
-    let Some(rest) = id.strip_prefix("AML.T") else { return false };
+    let Some(rest) = id.strip_prefix("AML.T") else {
+        return false;
+    };
     let (technique, sub) = match rest.split_once('.') {
         Some((t, s)) => (t, Some(s)),
         None => (rest, None),

@@ -19,6 +19,9 @@ use std::str::FromStr;
 /// replayed as a signature over anything else.
 pub const SIGNING_DOMAIN: &[u8] = b"preflight.terms.v1\n";
 
+/// The largest integer every JSON implementation represents exactly (2^53 - 1).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 /// Who may reach the model in one phase: whole organisations, narrowed to
 /// named people where any are named for that organisation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -140,19 +143,46 @@ impl TermsDocument {
                 ),
             ));
         }
-        self.window.sub_span("partner_window", self.partner_window.start, self.partner_window.end)?;
+        self.window.sub_span(
+            "partner_window",
+            self.partner_window.start,
+            self.partner_window.end,
+        )?;
         let window_days = (self.window.ends_at() - self.window.opens_at()).num_days();
-        if self.government_phase_days == 0 || i64::from(self.government_phase_days) > window_days.max(1) {
+        if self.government_phase_days == 0
+            || i64::from(self.government_phase_days) > window_days.max(1)
+        {
             return Err(DomainError::invalid(
                 "government_phase_days",
                 self.government_phase_days,
-                format!("must be between 1 and the window's {} days", window_days.max(1)),
+                format!(
+                    "must be between 1 and the window's {} days",
+                    window_days.max(1)
+                ),
             ));
         }
-        positive("limits.requests_per_minute", u64::from(self.limits.requests_per_minute))?;
-        positive("limits.tokens_per_minute", u64::from(self.limits.tokens_per_minute))?;
-        positive("limits.max_concurrent_requests", u64::from(self.limits.max_concurrent_requests))?;
+        positive(
+            "limits.requests_per_minute",
+            u64::from(self.limits.requests_per_minute),
+        )?;
+        positive(
+            "limits.tokens_per_minute",
+            u64::from(self.limits.tokens_per_minute),
+        )?;
+        positive(
+            "limits.max_concurrent_requests",
+            u64::from(self.limits.max_concurrent_requests),
+        )?;
         positive("limits.total_token_budget", self.limits.total_token_budget)?;
+        // RFC 8785 numbers are IEEE doubles: larger integers would not
+        // canonicalise the same way in every signer's language.
+        if self.limits.total_token_budget > MAX_SAFE_INTEGER {
+            return Err(DomainError::invalid(
+                "limits.total_token_budget",
+                self.limits.total_token_budget,
+                format!("at most {MAX_SAFE_INTEGER}"),
+            ));
+        }
         if self.transcript_retention_days > 3650 {
             return Err(DomainError::invalid(
                 "transcript_retention_days",
@@ -160,10 +190,15 @@ impl TermsDocument {
                 "at most 3650 days",
             ));
         }
-        if let ShareWhen::AfterDaysFromReport { days } = self.clearinghouse.when {
-            if days > 3650 {
-                return Err(DomainError::invalid("clearinghouse.days", days, "at most 3650 days"));
+        match self.clearinghouse.when {
+            ShareWhen::AfterDaysFromReport { days } if days > 3650 => {
+                return Err(DomainError::invalid(
+                    "clearinghouse.days",
+                    days,
+                    "at most 3650 days",
+                ));
             }
+            _ => {}
         }
         for (i, text) in self.insider_risk_attestations.iter().enumerate() {
             if text.trim().is_empty() || text.len() > 500 {
@@ -181,11 +216,26 @@ impl TermsDocument {
                 "name at least one government evaluator",
             ));
         }
-        self.check_list("government_access", &self.government_access, OrgKind::GovernmentEvaluator, ctx)?;
-        self.check_list("partner_access", &self.partner_access, OrgKind::TrustedPartner, ctx)?;
+        self.check_list(
+            "government_access",
+            &self.government_access,
+            OrgKind::GovernmentEvaluator,
+            ctx,
+        )?;
+        self.check_list(
+            "partner_access",
+            &self.partner_access,
+            OrgKind::TrustedPartner,
+            ctx,
+        )?;
         for org in &self.partner_access.organisations {
             let vetting = ctx.vetting.get(org);
-            crate::partner::check_assignable(*org, vetting, ctx.developer_org, self.partner_window.end)?;
+            crate::partner::check_assignable(
+                *org,
+                vetting,
+                ctx.developer_org,
+                self.partner_window.end,
+            )?;
         }
         Ok(())
     }
@@ -200,13 +250,21 @@ impl TermsDocument {
         let mut seen = Vec::new();
         for org in &list.organisations {
             if seen.contains(org) {
-                return Err(DomainError::invalid(field, org, "organisation listed twice"));
+                return Err(DomainError::invalid(
+                    field,
+                    org,
+                    "organisation listed twice",
+                ));
             }
             seen.push(*org);
             match ctx.org_kinds.get(org) {
                 None => return Err(DomainError::invalid(field, org, "no such organisation")),
                 Some(k) if *k != kind => {
-                    return Err(DomainError::invalid(field, org, format!("is a {k}, not a {kind}")));
+                    return Err(DomainError::invalid(
+                        field,
+                        org,
+                        format!("is a {k}, not a {kind}"),
+                    ));
                 }
                 _ => {}
             }
@@ -221,7 +279,13 @@ impl TermsDocument {
                         "named person does not belong to a listed organisation of that id",
                     ));
                 }
-                _ => return Err(DomainError::invalid(field, person.user_id, "no such person")),
+                _ => {
+                    return Err(DomainError::invalid(
+                        field,
+                        person.user_id,
+                        "no such person",
+                    ));
+                }
             }
         }
         Ok(())
@@ -242,7 +306,15 @@ impl TermsDocument {
 }
 
 fn positive(field: &'static str, value: u64) -> Result<(), DomainError> {
-    if value == 0 { Err(DomainError::invalid(field, value, "must be greater than zero")) } else { Ok(()) }
+    if value == 0 {
+        Err(DomainError::invalid(
+            field,
+            value,
+            "must be greater than zero",
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// The two sides that sign terms.
@@ -253,7 +325,11 @@ pub enum Side {
     Government,
 }
 
-snake_enum_text!(Side, "side", [Developer = "developer", Government = "government"]);
+snake_enum_text!(
+    Side,
+    "side",
+    [Developer = "developer", Government = "government"]
+);
 
 /// One side's signature over one terms version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -290,12 +366,14 @@ pub fn verify_signature(
     let bytes = B64
         .decode(signature.trim())
         .map_err(|_| DomainError::invalid("signature", signature, "not base64"))?;
-    let sig = Signature::from_slice(&bytes)
-        .map_err(|_| DomainError::invalid("signature", signature, "an Ed25519 signature is 64 bytes"))?;
-    key.verify_strict(&document.signing_payload(), &sig).map_err(|_| DomainError::BadSignature {
-        version: document.version,
-        signer: public_key.to_owned(),
-    })
+    let sig = Signature::from_slice(&bytes).map_err(|_| {
+        DomainError::invalid("signature", signature, "an Ed25519 signature is 64 bytes")
+    })?;
+    key.verify_strict(&document.signing_payload(), &sig)
+        .map_err(|_| DomainError::BadSignature {
+            version: document.version,
+            signer: public_key.to_owned(),
+        })
 }
 
 /// A stored terms version with the signatures it has gathered.
@@ -308,11 +386,16 @@ pub struct TermsVersion {
 }
 
 impl TermsVersion {
+    /// This side's signature over this version; a signature recorded for
+    /// another version does not count.
     pub fn signature_of(&self, side: Side) -> Option<&TermsSignature> {
-        self.signatures.iter().find(|s| s.side == side)
+        self.signatures
+            .iter()
+            .find(|s| s.side == side && s.version == self.document.version)
     }
     pub fn fully_signed(&self) -> bool {
-        self.signature_of(Side::Developer).is_some() && self.signature_of(Side::Government).is_some()
+        self.signature_of(Side::Developer).is_some()
+            && self.signature_of(Side::Government).is_some()
     }
 }
 

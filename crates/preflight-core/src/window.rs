@@ -40,15 +40,26 @@ impl ReviewWindow {
     ) -> Result<Self, DomainError> {
         let earliest = release_at - Duration::days(MAX_REVIEW_DAYS);
         if opens_at < earliest {
-            return Err(DomainError::WindowOpensTooEarly { opens_at, earliest, release_at });
+            return Err(DomainError::WindowOpensTooEarly {
+                opens_at,
+                earliest,
+                release_at,
+            });
         }
         if ends_at > release_at {
-            return Err(DomainError::WindowEndsAfterRelease { ends_at, release_at });
+            return Err(DomainError::WindowEndsAfterRelease {
+                ends_at,
+                release_at,
+            });
         }
         if ends_at <= opens_at {
             return Err(DomainError::WindowEmpty { opens_at, ends_at });
         }
-        Ok(Self { release_at, opens_at, ends_at })
+        Ok(Self {
+            release_at,
+            opens_at,
+            ends_at,
+        })
     }
 
     pub fn release_at(&self) -> DateTime<Utc> {
@@ -83,7 +94,11 @@ impl ReviewWindow {
             }
         }
         if end <= start {
-            return Err(DomainError::invalid(field, format!("{start} .. {end}"), "ends before it starts"));
+            return Err(DomainError::invalid(
+                field,
+                format!("{start} .. {end}"),
+                "ends before it starts",
+            ));
         }
         Ok(Span { start, end })
     }
