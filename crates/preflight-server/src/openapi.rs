@@ -17,6 +17,7 @@ use utoipa_axum::routes;
     ),
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
+    components(schemas(crate::ApiErrorBody, crate::error::ApiErrorDetail)),
     security(("bearer" = [])),
     tags(
         (name = "identity", description = "The caller, organisations, people and tokens"),

@@ -110,10 +110,8 @@ impl Store {
         if row.try_get::<Option<String>, _>("revoked_at")?.is_some() {
             return Ok(None);
         }
-        if let Some(expires) = time::decode_opt(row.try_get("expires_at")?)? {
-            if expires <= now {
-                return Ok(None);
-            }
+        if time::decode_opt(row.try_get("expires_at")?)?.is_some_and(|expires| expires <= now) {
+            return Ok(None);
         }
         let token_id = row
             .try_get::<String, _>("token_id")?

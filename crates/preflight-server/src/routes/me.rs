@@ -86,13 +86,11 @@ pub(crate) async fn issue_token(
     body: CreateToken,
 ) -> Result<CreatedToken, ApiError> {
     let label = preflight_core::org::non_empty("label", &body.label, 100)?;
-    if let Some(expires) = body.expires_at {
-        if expires <= Utc::now() {
-            return Err(ApiError::invalid(
-                "expires_at",
-                format!("invalid expires_at {expires}: must lie in the future"),
-            ));
-        }
+    if let Some(expires) = body.expires_at.filter(|expires| *expires <= Utc::now()) {
+        return Err(ApiError::invalid(
+            "expires_at",
+            format!("invalid expires_at {expires}: must lie in the future"),
+        ));
     }
     let event = Event::new(
         EventKind::TokenCreated,
