@@ -1,0 +1,6 @@
+//! Store behaviour on SQLite and, when `PREFLIGHT_TEST_DATABASE_URL` is set,
+//! on PostgreSQL: the same tests on both.
+
+mod atomicity;
+mod backends;
+mod sealing;
