@@ -86,10 +86,16 @@ impl From<DomainError> for ApiError {
             DomainError::BadSignature { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "bad_signature"),
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
         };
+        // Rules stated in words ("access window opens at ...") still name
+        // the request field, as every error message does.
+        let message = match &field {
+            Some(f) if !err.to_string().contains(f.as_str()) => format!("invalid {f}: {err}"),
+            _ => err.to_string(),
+        };
         Self {
             status,
             code,
-            message: err.to_string(),
+            message,
             field,
         }
     }

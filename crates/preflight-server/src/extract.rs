@@ -41,23 +41,61 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Ok(parsed) => Ok(Self(parsed)),
             Err(err) => {
                 let path = err.path().to_string();
+                let secret = is_secret(&path);
                 let sent = value_at(&value, &path)
-                    .map(|v| {
-                        let text = v.to_string();
-                        if text.chars().count() > 80 {
-                            format!("{}...", text.chars().take(80).collect::<String>())
-                        } else {
-                            text
-                        }
-                    })
+                    .map(|v| shown(v, secret))
                     .unwrap_or_else(|| "(missing)".to_owned());
                 let field = if path == "." { "body".to_owned() } else { path };
+                // A serde message may quote the value too.
+                let why = if secret {
+                    "not a valid value".to_owned()
+                } else {
+                    err.into_inner().to_string()
+                };
                 Err(ApiError::invalid(
                     field.clone(),
-                    format!("invalid {field} {sent}: {}", err.into_inner()),
+                    format!("invalid {field} {sent}: {why}"),
                 ))
             }
         }
+    }
+}
+
+/// Whether a field holds a secret that no response may echo.
+fn is_secret(path: &str) -> bool {
+    path.rsplit('.')
+        .next()
+        .is_some_and(|last| last.contains("credential"))
+}
+
+/// A sent value as an error message shows it: short, with every secret
+/// (at any depth) replaced, so that no error echoes a credential.
+fn shown(value: &serde_json::Value, secret: bool) -> String {
+    fn redact(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    if is_secret(key) {
+                        *v = serde_json::Value::from("(redacted)");
+                    } else {
+                        redact(v);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+            _ => {}
+        }
+    }
+    if secret {
+        return "(redacted)".to_owned();
+    }
+    let mut value = value.clone();
+    redact(&mut value);
+    let text = value.to_string();
+    if text.chars().count() > 80 {
+        format!("{}...", text.chars().take(80).collect::<String>())
+    } else {
+        text
     }
 }
 
