@@ -2,6 +2,7 @@
 //! `draft → submitted → terms agreed → government phase → partner phase →
 //! report delivered → closed`, with withdrawal and release open to the
 //! developer at every step. Nothing here can block or delay a release.
+//! Admins run the instance; they take no step in anyone's review.
 
 use crate::DomainError;
 use crate::actor::Actor;
@@ -134,10 +135,7 @@ pub fn apply(
     match transition {
         // The developer's decisions: open at every step, never blocked.
         Transition::RecordRelease => {
-            require(
-                is_developer || actor.is_admin(),
-                "only the developer records its release",
-            )?;
+            require(is_developer, "only the developer records its release")?;
             if let Some(Outcome::Released { at }) = submission.outcome {
                 return Err(DomainError::Conflict(format!(
                     "release already recorded at {at}"
@@ -167,7 +165,7 @@ pub fn apply(
         }
         Transition::AgreeTerms => {
             require(
-                is_developer || is_government || actor.is_admin(),
+                is_developer || is_government,
                 "only the developer or a government evaluator on the access list records agreed terms",
             )?;
             ended("agree terms")?;
@@ -183,7 +181,7 @@ pub fn apply(
         }
         Transition::StartGovernmentPhase => {
             require(
-                is_government || actor.is_admin(),
+                is_government,
                 "only a government evaluator on the access list starts the government phase",
             )?;
             ended("start the government phase")?;
@@ -219,8 +217,7 @@ pub fn apply(
                 now >= started + Duration::days(i64::from(doc.government_phase_days));
             // The government may hand over early; the developer may move on
             // once the agreed government phase has run its length.
-            let allowed =
-                is_government || actor.is_admin() || (is_developer && government_phase_over);
+            let allowed = is_government || (is_developer && government_phase_over);
             require(
                 allowed,
                 if is_developer {
@@ -246,7 +243,7 @@ pub fn apply(
         }
         Transition::DeliverReport => {
             require(
-                is_government || actor.is_admin(),
+                is_government,
                 "only the government evaluator delivers the report",
             )?;
             // A report is delivered even after release or withdrawal: it informs.
@@ -261,7 +258,7 @@ pub fn apply(
         }
         Transition::Close => {
             require(
-                is_government || is_developer || actor.is_admin(),
+                is_government || is_developer,
                 "only the developer or the government evaluator closes a review",
             )?;
             let closable = submission.stage == Stage::ReportDelivered

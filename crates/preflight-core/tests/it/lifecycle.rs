@@ -304,6 +304,11 @@ fn wrong_actors_are_forbidden() {
         (Who::Dev, Stage::TermsAgreed, StartGovernmentPhase, day(0), only_gov_starts),
         (Who::Dev, Stage::PartnerPhase, DeliverReport, day(20), only_gov_delivers),
         (Who::Dev, Stage::GovernmentPhase, StartPartnerPhase, day(7), too_soon),
+        // Admins run the instance, not the reviews on it.
+        (Who::Admin, Stage::GovernmentPhase, RecordRelease, day(3), only_dev_releases),
+        (Who::Admin, Stage::PartnerPhase, Withdraw, day(12), only_dev_withdraws),
+        (Who::Admin, Stage::PartnerPhase, DeliverReport, day(20), only_gov_delivers),
+        (Who::Admin, Stage::ReportDelivered, Close, day(21), closers),
         // Nobody else takes part.
         (Who::Analyst, Stage::TermsAgreed, StartGovernmentPhase, day(0), only_gov_starts),
         (Who::Analyst, Stage::ReportDelivered, Close, day(21), closers),
@@ -357,7 +362,7 @@ fn phase_timing() {
         ("as the window ends", &ta, StartGov, Who::Gov, Some(&terms), release(), err("Conflict", &["access window ended at", &s(release())])),
         ("as a shorter window ends", &ta, StartGov, Who::Gov, Some(&short), day(20), err("Conflict", &["access window ended at", &s(day(20))])),
         ("after the release date", &ta, StartGov, Who::Gov, Some(&terms), release() + Duration::days(1), err("Conflict", &["access window ended at"])),
-        ("by an admin", &ta, StartGov, Who::Admin, Some(&terms), day(0), to_gov()),
+        ("not by an admin", &ta, StartGov, Who::Admin, Some(&terms), day(0), err("Forbidden", &["only a government evaluator"])),
         ("without agreed terms", &ta, StartGov, Who::Gov, no_terms, day(0), err("Conflict", &["no terms version is signed by both sides"])),
         // The government hands over whenever it likes inside the partner window.
         ("handover a second before the partner window", &gp, StartPartner, Who::Gov, Some(&terms), day(7) - secs(1), err("Conflict", &["partner window opens at", &s(day(7))])),
@@ -365,7 +370,7 @@ fn phase_timing() {
         ("handover on day 1 of the government phase is too early for partners", &gp, StartPartner, Who::Gov, Some(&terms), day(1), err("Conflict", &["partner window opens at"])),
         ("handover a second before the partner window ends", &gp, StartPartner, Who::Gov, Some(&terms), day(28) - secs(1), to_partner()),
         ("handover as the partner window ends", &gp, StartPartner, Who::Gov, Some(&terms), day(28), err("Conflict", &["partner window ended at", &s(day(28))])),
-        ("handover by an admin", &gp, StartPartner, Who::Admin, Some(&terms), day(7), to_partner()),
+        ("no handover by an admin", &gp, StartPartner, Who::Admin, Some(&terms), day(7), err("Forbidden", &["only the government evaluator"])),
         ("handover without agreed terms", &gp, StartPartner, Who::Gov, no_terms, day(8), err("Conflict", &["no terms version is signed by both sides"])),
         // The developer moves on only once the agreed government days ran.
         ("developer as the partner window opens", &gp, StartPartner, Who::Dev, Some(&terms), day(7), err("Forbidden", &[too_soon])),
@@ -414,7 +419,7 @@ fn agree_terms_needs_signed_terms() {
         ("developer, no signed terms", Who::Dev, None, err("Conflict", &["no terms version is signed by both sides"])),
         ("developer, signed terms", Who::Dev, Some(&terms), Expect::To(Stage::TermsAgreed, None)),
         ("government, signed terms", Who::Gov, Some(&terms), Expect::To(Stage::TermsAgreed, None)),
-        ("admin, signed terms", Who::Admin, Some(&terms), Expect::To(Stage::TermsAgreed, None)),
+        ("admin, signed terms", Who::Admin, Some(&terms), err("Forbidden", &["only the developer or a government evaluator"])),
     ];
     for (case, who, terms, expect) in cases {
         check(
@@ -459,25 +464,23 @@ fn release_is_never_blocked() {
             for (plan_name, plan) in plans {
                 for (time_name, now) in times {
                     for terms in [None, Some(&terms)] {
-                        for who in [Who::Dev, Who::Admin] {
-                            let mut from = w.with_outcome(stage, prior);
-                            from.planned_release_at = plan;
-                            let case = format!(
-                                "release ({plan_name}, {time_name}, prior {prior:?}, terms {})",
-                                terms.is_some()
-                            );
-                            let expect = Expect::To(stage, Some(Outcome::Released { at: now }));
-                            check(
-                                &case,
-                                &w,
-                                &from,
-                                Transition::RecordRelease,
-                                who,
-                                terms,
-                                now,
-                                expect,
-                            );
-                        }
+                        let mut from = w.with_outcome(stage, prior);
+                        from.planned_release_at = plan;
+                        let case = format!(
+                            "release ({plan_name}, {time_name}, prior {prior:?}, terms {})",
+                            terms.is_some()
+                        );
+                        let expect = Expect::To(stage, Some(Outcome::Released { at: now }));
+                        check(
+                            &case,
+                            &w,
+                            &from,
+                            Transition::RecordRelease,
+                            Who::Dev,
+                            terms,
+                            now,
+                            expect,
+                        );
                     }
                 }
             }
@@ -611,7 +614,7 @@ fn after_release_or_withdrawal() {
         }
         for stage in Stage::ALL.iter().copied() {
             let from = w.with_outcome(stage, Some(outcome));
-            for who in [Who::Dev, Who::Gov, Who::Admin] {
+            for who in [Who::Dev, Who::Gov] {
                 let expect = if stage == Stage::Closed {
                     err("WrongState", &["cannot close a review in state closed"])
                 } else {

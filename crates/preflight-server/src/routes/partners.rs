@@ -41,6 +41,19 @@ fn sees_registry(role: Role) -> bool {
     )
 }
 
+/// A developer learns a partner's standing and whether the partner declared a
+/// conflict with the developer itself, never its conflicts with other labs
+/// or the vetting notes.
+fn as_seen_by(caller: &Caller, mut vetting: PartnerVetting) -> PartnerVetting {
+    if caller.actor.role == Role::Developer {
+        vetting
+            .conflicts_with
+            .retain(|dev| caller.actor.belongs_to(*dev));
+        vetting.notes.clear();
+    }
+    vetting
+}
+
 /// The trusted-partner registry. Developers see it to choose partners with
 /// the government.
 #[utoipa::path(get, path = "/partners", tag = "partners",
@@ -66,7 +79,7 @@ pub async fn list_partners(
         .filter(|o| o.kind == OrgKind::TrustedPartner)
         .filter(|o| !own_only || caller.actor.belongs_to(o.id))
         .map(|o| {
-            let v = vetting.get(&o.id).cloned();
+            let v = vetting.get(&o.id).cloned().map(|v| as_seen_by(&caller, v));
             let vetted_now = v.as_ref().is_some_and(|v| {
                 v.status == VettingStatus::Vetted && v.vetted_until.is_some_and(|u| u > now)
             });
@@ -90,14 +103,15 @@ pub async fn get_vetting(
     caller: Caller,
     ApiPath(org_id): ApiPath<OrgId>,
 ) -> Result<Json<PartnerVetting>, ApiError> {
-    if !sees_registry(caller.actor.role) && !caller.actor.belongs_to(org_id) {
+    let role = caller.actor.role;
+    if !sees_registry(role) && !caller.actor.belongs_to(org_id) {
         return Err(ApiError::not_found("vetting record", org_id));
     }
     state
         .store
         .vetting(org_id)
         .await?
-        .map(Json)
+        .map(|v| Json(as_seen_by(&caller, v)))
         .ok_or_else(|| ApiError::not_found("vetting record", org_id))
 }
 

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use preflight_core::event::{Event, EventKind};
-use preflight_core::ids::{SubmissionId, UserId};
+use preflight_core::ids::{OrgId, SubmissionId, UserId};
 use preflight_core::lifecycle::{self, Stage, Transition};
 use preflight_core::org::Role;
 use preflight_core::policy::Visibility;
@@ -19,6 +19,7 @@ use preflight_core::terms::{
     TermsSignature, TermsVersion, UsageLimits, verify_signature,
 };
 use preflight_core::window::{ReviewWindow, Span};
+use preflight_store::StoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
@@ -125,21 +126,28 @@ pub async fn propose_terms(
         clearinghouse: body.clearinghouse,
         insider_risk_attestations: body.insider_risk_attestations,
     };
-    let org_kinds = state
-        .store
-        .orgs()
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.kind))
-        .collect::<HashMap<_, _>>();
-    let user_orgs = state
-        .store
-        .users(None)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.org_id))
-        .collect::<HashMap<UserId, _>>();
-    let vetting = state.store.all_vetting().await?;
+    // Only the organisations and people the document names are looked up.
+    let lists = [&document.government_access, &document.partner_access];
+    let mut org_kinds = HashMap::new();
+    let mut vetting = HashMap::new();
+    for org in lists.iter().flat_map(|l| l.organisations.iter()) {
+        match state.store.org(*org).await {
+            Ok(o) => org_kinds.insert(o.id, o.kind),
+            Err(StoreError::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(v) = state.store.vetting(*org).await? {
+            vetting.insert(*org, v);
+        }
+    }
+    let mut user_orgs: HashMap<UserId, Option<OrgId>> = HashMap::new();
+    for person in lists.iter().flat_map(|l| l.people.iter()) {
+        match state.store.user(person.user_id).await {
+            Ok(u) => user_orgs.insert(u.id, u.org_id),
+            Err(StoreError::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+    }
     document.validate(&TermsContext {
         developer_org: sub.developer_org,
         planned_release_at: sub.planned_release_at,

@@ -201,18 +201,13 @@ fn table() -> Vec<Row> {
             |who, lab| matches!(who, Who::Admin | Who::Gov | Who::PartnerListed) || owner(who, lab),
         ),
         transition("submit", Draft, owner),
-        transition("start_government_phase", Agreed, |who, _| {
-            matches!(who, Who::Admin | Who::Gov)
-        }),
-        transition("start_partner_phase", GovPhase, |who, _| {
-            matches!(who, Who::Admin | Who::Gov)
-        }),
-        transition("record_release", GovPhase, |who, lab| {
-            who == Who::Admin || owner(who, lab)
-        }),
+        // Admins read every review but take no step in one.
+        transition("start_government_phase", Agreed, |who, _| who == Who::Gov),
+        transition("start_partner_phase", GovPhase, |who, _| who == Who::Gov),
+        transition("record_release", GovPhase, owner),
         transition("withdraw", Submitted, owner),
         transition("close", Delivered, |who, lab| {
-            matches!(who, Who::Admin | Who::Gov) || owner(who, lab)
+            who == Who::Gov || owner(who, lab)
         }),
         review(
             "GET",
@@ -313,7 +308,7 @@ fn table() -> Vec<Row> {
             "POST",
             "/submissions/{submission_id}/report",
             PartnerPhase,
-            |who, _| matches!(who, Who::Admin | Who::Gov),
+            |who, _| who == Who::Gov,
         ),
         review(
             "GET",
@@ -682,3 +677,48 @@ async fn who_sees_which_review(h: &Harness) {
 }
 
 on_both_backends!(who_sees_which_review => sqlite_who_sees_which_review, postgres_who_sees_which_review);
+
+/// A developer sees whether a partner declared a conflict with it, never a
+/// conflict with another lab nor the vetting notes; the government sees all.
+async fn partner_registry_as_developers_see_it(h: &Harness) {
+    let w = World::build(h).await;
+    let path = format!("/partners/{}/vetting", w.orgs.conflicted_partner);
+    let w = &w;
+    let seen = |who| {
+        let path = path.clone();
+        async move { h.get(&api(&path), w.token(who)).await.expect(200).clone() }
+    };
+    let own = seen(Who::DevOwn).await;
+    assert_eq!(
+        own["conflicts_with"],
+        json!([w.orgs.own_lab]),
+        "own lab's developer: {own}"
+    );
+    assert_eq!(own["notes"], json!(""), "notes shown to a developer: {own}");
+    let other = seen(Who::DevOther).await;
+    assert_eq!(
+        other["conflicts_with"],
+        json!([]),
+        "another lab learned of the conflict: {other}"
+    );
+    assert_eq!(other["notes"], json!(""));
+    let gov = seen(Who::Gov).await;
+    assert_eq!(gov["conflicts_with"], json!([w.orgs.own_lab]));
+    assert_eq!(gov["notes"], json!("background checks done"));
+
+    let listed = h
+        .get(&api("/partners"), w.token(Who::DevOther))
+        .await
+        .expect(200)
+        .clone();
+    let text = listed.to_string();
+    assert!(
+        !text.contains(&w.orgs.own_lab),
+        "registry list told another lab of the conflict: {text}"
+    );
+    assert!(
+        !text.contains("background checks done"),
+        "registry list shows notes to a developer"
+    );
+}
+on_both_backends!(partner_registry_as_developers_see_it => sqlite_partner_registry_as_developers_see_it, postgres_partner_registry_as_developers_see_it);

@@ -183,6 +183,10 @@ impl Harness {
             }
             Backend::Postgres => {
                 let Ok(admin_url) = std::env::var("PREFLIGHT_TEST_DATABASE_URL") else {
+                    assert!(
+                        std::env::var_os("CI").is_none(),
+                        "CI must run the PostgreSQL variants: set PREFLIGHT_TEST_DATABASE_URL"
+                    );
                     println!(
                         "skipped {name}: PREFLIGHT_TEST_DATABASE_URL is not set \
                          (scripts/test.sh starts a private PostgreSQL and sets it)"
