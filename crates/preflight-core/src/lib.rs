@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod finding;
 pub mod ids;
+pub mod ledger_entry;
 pub mod lifecycle;
 pub mod org;
 pub mod partner;

@@ -2,21 +2,47 @@ use crate::store::Tx;
 use crate::{Store, StoreError, time};
 use preflight_core::event::Event;
 use preflight_core::ids::SubmissionId;
+use preflight_core::ledger_entry::LedgerEntry;
+use rand::RngCore;
 use sqlx::Row;
 
-/// Writes `event` inside the caller's transaction: the change and its record
-/// commit together or not at all.
-pub(crate) async fn append(tx: &mut Tx, event: &Event) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO events (id, kind, submission_id, actor, at, details) VALUES ($1, $2, $3, $4, $5, $6)")
+/// Writes `event` and its ledger entry inside the caller's transaction: the
+/// change, its record and its entry commit together or not at all. The leaf
+/// index is taken under the `ledger_state` row lock, so indexes are dense
+/// and never reused.
+pub(crate) async fn append(tx: &mut Tx, event: &Event) -> Result<u64, StoreError> {
+    let mut salt = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    let record = serde_json::to_string(event).map_err(|e| StoreError::corrupt("event", e))?;
+    let entry = LedgerEntry::of(event, &salt, &record);
+    let index: i64 = sqlx::query(
+        "UPDATE ledger_state SET next_index = next_index + 1 WHERE id = 1 RETURNING next_index - 1 AS idx",
+    )
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("idx")?;
+    sqlx::query(
+        "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(event.id.to_string())
+    .bind(event.kind.as_str())
+    .bind(event.submission_id.map(|s| s.to_string()))
+    .bind(event.actor.map(|a| a.to_string()))
+    .bind(time::encode(event.at))
+    .bind(event.details.to_string())
+    .bind(hex::encode(salt))
+    .bind(index)
+    .bind(&record)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("INSERT INTO ledger_entries (idx, event_id, entry) VALUES ($1, $2, $3)")
+        .bind(index)
         .bind(event.id.to_string())
-        .bind(event.kind.as_str())
-        .bind(event.submission_id.map(|s| s.to_string()))
-        .bind(event.actor.map(|a| a.to_string()))
-        .bind(time::encode(event.at))
-        .bind(event.details.to_string())
+        .bind(String::from_utf8_lossy(&entry.to_bytes()).into_owned())
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    u64::try_from(index).map_err(|e| StoreError::corrupt("ledger index", e))
 }
 
 impl Store {

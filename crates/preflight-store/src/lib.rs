@@ -6,6 +6,7 @@ mod envelope;
 mod error;
 mod events;
 mod findings;
+mod ledger;
 mod orgs;
 mod store;
 mod submissions;
@@ -17,6 +18,7 @@ mod vetting;
 
 pub use envelope::MasterKey;
 pub use error::StoreError;
+pub use ledger::{LedgerEvent, StoredTile};
 pub use store::{Backend, Store, redact_url};
 pub use submissions::Stored;
 pub use tokens::{NewToken, TokenPepper, TokenRecord};

@@ -4,4 +4,5 @@
 #![allow(clippy::unwrap_used)]
 mod atomicity;
 mod backends;
+mod ledger;
 mod sealing;

@@ -1,0 +1,192 @@
+//! Ledger storage: entries as written by each change, the tiles the
+//! integrator derives from them, and signed checkpoints.
+
+use crate::{Store, StoreError, time};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::Utc;
+use preflight_core::event::Event;
+use preflight_core::ids::SubmissionId;
+use sqlx::Row;
+
+/// A tile as stored: `width` concatenated 32-byte hashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredTile {
+    pub level: u8,
+    pub index: u64,
+    pub width: u16,
+    pub hashes: Vec<u8>,
+}
+
+/// An event with what a participant needs to check it against the ledger.
+#[derive(Clone, Debug)]
+pub struct LedgerEvent {
+    pub event: Event,
+    /// The exact record text the commitment covers.
+    pub record: String,
+    /// Hex of the 32-byte salt.
+    pub salt: String,
+    pub leaf_index: u64,
+    /// The ledger entry text (the Merkle leaf).
+    pub entry: String,
+}
+
+fn to_i64(v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|e| StoreError::corrupt("ledger index", e))
+}
+
+fn to_u64(v: i64) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|e| StoreError::corrupt("ledger index", e))
+}
+
+impl Store {
+    /// `(entries written, entries integrated into tiles)`.
+    pub async fn ledger_sizes(&self) -> Result<(u64, u64), StoreError> {
+        let row = sqlx::query("SELECT next_index, integrated_size FROM ledger_state WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((
+            to_u64(row.try_get("next_index")?)?,
+            to_u64(row.try_get("integrated_size")?)?,
+        ))
+    }
+
+    /// Entries `from..to` (leaf data), in index order.
+    pub async fn ledger_entries(&self, from: u64, to: u64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT idx, entry FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        )
+        .bind(to_i64(from)?)
+        .bind(to_i64(to)?)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (expected, row) in (from..).zip(&rows) {
+            if to_u64(row.try_get("idx")?)? != expected {
+                return Err(StoreError::corrupt(
+                    "ledger",
+                    format!("entry {expected} is missing"),
+                ));
+            }
+            out.push(row.try_get("entry")?);
+        }
+        Ok(out)
+    }
+
+    /// One stored tile, if it exists at that width.
+    pub async fn ledger_tile(
+        &self,
+        level: u8,
+        index: u64,
+        width: u16,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT hashes FROM ledger_tiles WHERE level = $1 AND idx = $2 AND width = $3",
+        )
+        .bind(i64::from(level))
+        .bind(to_i64(index)?)
+        .bind(i64::from(width))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            B64.decode(r.try_get::<String, _>("hashes")?)
+                .map_err(|e| StoreError::corrupt("ledger tile", e))
+        })
+        .transpose()
+    }
+
+    /// Records an integration step: the tiles for the new size and its signed
+    /// checkpoint, only if nobody integrated past `old_size` meanwhile.
+    pub async fn ledger_integrate(
+        &self,
+        old_size: u64,
+        new_size: u64,
+        tiles: &[StoredTile],
+        checkpoint_note: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE ledger_state SET integrated_size = $1 WHERE id = 1 AND integrated_size = $2",
+        )
+        .bind(to_i64(new_size)?)
+        .bind(to_i64(old_size)?)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Concurrent("ledger"));
+        }
+        for tile in tiles {
+            sqlx::query("DELETE FROM ledger_tiles WHERE level = $1 AND idx = $2 AND width = $3")
+                .bind(i64::from(tile.level))
+                .bind(to_i64(tile.index)?)
+                .bind(i64::from(tile.width))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO ledger_tiles (level, idx, width, hashes) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(i64::from(tile.level))
+            .bind(to_i64(tile.index)?)
+            .bind(i64::from(tile.width))
+            .bind(B64.encode(&tile.hashes))
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("INSERT INTO ledger_checkpoints (size, note, created_at) VALUES ($1, $2, $3)")
+            .bind(to_i64(new_size)?)
+            .bind(checkpoint_note)
+            .bind(time::encode(Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the latest checkpoint note (to add witness cosignatures).
+    pub async fn ledger_replace_checkpoint(&self, size: u64, note: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE ledger_checkpoints SET note = $1 WHERE size = $2")
+            .bind(note)
+            .bind(to_i64(size)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest signed checkpoint `(size, note)`.
+    pub async fn ledger_latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError> {
+        let row =
+            sqlx::query("SELECT size, note FROM ledger_checkpoints ORDER BY size DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| Ok((to_u64(r.try_get("size")?)?, r.try_get("note")?)))
+            .transpose()
+    }
+
+    /// A submission's events with their ledger evidence, oldest first.
+    pub async fn ledger_events_of(
+        &self,
+        submission: SubmissionId,
+    ) -> Result<Vec<LedgerEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.record, e.salt, e.leaf_index, l.entry FROM events e \
+             JOIN ledger_entries l ON l.idx = e.leaf_index \
+             WHERE e.submission_id = $1 ORDER BY e.leaf_index",
+        )
+        .bind(submission.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let record: String = row.try_get("record")?;
+                Ok(LedgerEvent {
+                    event: serde_json::from_str(&record)
+                        .map_err(|e| StoreError::corrupt("event", e))?,
+                    record,
+                    salt: row.try_get("salt")?,
+                    leaf_index: to_u64(row.try_get("leaf_index")?)?,
+                    entry: row.try_get("entry")?,
+                })
+            })
+            .collect()
+    }
+}
