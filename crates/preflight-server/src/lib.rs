@@ -6,6 +6,7 @@
 mod auth;
 mod error;
 mod extract;
+pub mod ledger;
 mod metrics;
 mod openapi;
 mod report_html;
@@ -34,6 +35,14 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json((*doc).clone()) }
             }),
         )
+        .route(
+            "/ledger/checkpoint",
+            axum::routing::get(routes::ledger::checkpoint),
+        )
+        .route(
+            "/ledger/tile/{*rest}",
+            axum::routing::get(routes::ledger::tile),
+        )
         .route("/healthz", axum::routing::get(routes::health::healthz))
         .route("/metrics", axum::routing::get(metrics::render))
         .fallback(routes::health::not_found)
@@ -45,14 +54,27 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains.
+/// Serves `app` on `listener`, with the ledger integrator beside it, until
+/// `shutdown` resolves; then drains requests and integrates what they wrote.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let integrator = tokio::spawn(ledger::run_integrator(
+        state.store.clone(),
+        state.ledger.clone(),
+        state.tiles.clone(),
+        stop_rx,
+    ));
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    let _ = stop_tx.send(true);
+    if let Err(err) = integrator.await {
+        tracing::error!(error = %err, "ledger integrator stopped abnormally");
+    }
+    served
 }

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document, built from the route handlers themselves.
 
 use crate::AppState;
-use crate::routes::{findings, health, me, orgs, partners, report, submissions, terms, users};
+use crate::routes::{
+    findings, health, ledger, me, orgs, partners, report, submissions, terms, users,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -26,6 +28,7 @@ use utoipa_axum::routes;
         (name = "terms", description = "Versioned, signed terms"),
         (name = "findings", description = "Findings and the developer's answers"),
         (name = "reports", description = "The review report"),
+        (name = "ledger", description = "Proofs from the tamper-evident audit ledger; the signed checkpoint and tiles are at /ledger/checkpoint and /ledger/tile/..."),
     )
 )]
 struct ApiDoc;
@@ -70,6 +73,9 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(findings::answer_finding))
         .routes(routes!(report::get_report, report::deliver_report))
         .routes(routes!(report::get_report_html))
+        .routes(routes!(ledger::inclusion))
+        .routes(routes!(ledger::consistency))
+        .routes(routes!(ledger::review_events))
         .routes(routes!(health::version))
 }
 

@@ -19,15 +19,16 @@ CREATE TABLE ledger_entries (
 );
 CREATE UNIQUE INDEX ledger_entries_event ON ledger_entries (event_id);
 
--- Hashes of one tile (base64 of `width` concatenated SHA-256 hashes).
--- Full tiles have width 256 and never change; partial tiles are kept for
--- each width a checkpoint covered.
+-- Hashes of one tile at its latest width (base64 of `width` concatenated
+-- SHA-256 hashes). A partial tile only grows, so any narrower version a
+-- client asks for is a prefix of the stored one; full tiles (width 256)
+-- never change.
 CREATE TABLE ledger_tiles (
     level BIGINT NOT NULL,
     idx BIGINT NOT NULL,
     width BIGINT NOT NULL,
     hashes TEXT NOT NULL,
-    PRIMARY KEY (level, idx, width)
+    PRIMARY KEY (level, idx)
 );
 
 CREATE TABLE ledger_checkpoints (

@@ -73,7 +73,7 @@ impl Store {
         Ok(out)
     }
 
-    /// One stored tile, if it exists at that width.
+    /// One tile at its latest width, if it is at least `width` wide.
     pub async fn ledger_tile(
         &self,
         level: u8,
@@ -81,7 +81,7 @@ impl Store {
         width: u16,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let row = sqlx::query(
-            "SELECT hashes FROM ledger_tiles WHERE level = $1 AND idx = $2 AND width = $3",
+            "SELECT hashes FROM ledger_tiles WHERE level = $1 AND idx = $2 AND width >= $3",
         )
         .bind(i64::from(level))
         .bind(to_i64(index)?)
@@ -116,10 +116,9 @@ impl Store {
             return Err(StoreError::Concurrent("ledger"));
         }
         for tile in tiles {
-            sqlx::query("DELETE FROM ledger_tiles WHERE level = $1 AND idx = $2 AND width = $3")
+            sqlx::query("DELETE FROM ledger_tiles WHERE level = $1 AND idx = $2")
                 .bind(i64::from(tile.level))
                 .bind(to_i64(tile.index)?)
-                .bind(i64::from(tile.width))
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(

@@ -27,6 +27,15 @@ impl Client {
         }
     }
 
+    /// The server's base URL.
+    pub fn server(&self) -> &str {
+        self.base.trim_end_matches("/api/v1")
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     pub fn with_token(&self, token: &str) -> Self {
         Self {
             token: token.to_owned(),
@@ -50,6 +59,23 @@ impl Client {
         let response = self
             .http
             .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            return Err(refusal(status.as_u16(), &text).into());
+        }
+        Ok(text)
+    }
+
+    /// A text resource outside `/api/v1`, such as `/ledger/checkpoint`.
+    pub async fn get_text_root(&self, path: &str) -> Result<String> {
+        let root = self.server();
+        let response = self
+            .http
+            .get(format!("{root}{path}"))
             .bearer_auth(&self.token)
             .send()
             .await?;

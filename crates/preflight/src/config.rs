@@ -4,9 +4,12 @@ use anyhow::{Context, Result};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::Args;
+use preflight_ledger::Signer;
+use preflight_server::ledger::LedgerSettings;
 use preflight_store::{MasterKey, Store, TokenPepper};
 use rand::RngCore;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Where the store and the instance keys live.
 #[derive(Debug, Clone, Args)]
@@ -22,6 +25,10 @@ pub struct StoreArgs {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    /// Serve the ledger's checkpoint, tiles and proofs to anyone (by default
+    /// only to participants with a token).
+    #[arg(long, env = "PREFLIGHT_LEDGER_PUBLIC")]
+    pub ledger_public: bool,
 }
 
 /// The opened store with the instance secrets.
@@ -30,6 +37,19 @@ pub struct Instance {
     pub store: Store,
     pub master: MasterKey,
     pub pepper: TokenPepper,
+    pub ledger: LedgerSettings,
+}
+
+impl Instance {
+    /// The server state for this instance.
+    pub fn app_state(&self) -> preflight_server::AppState {
+        preflight_server::AppState::new(
+            self.store.clone(),
+            self.pepper.clone(),
+            self.master.clone(),
+        )
+        .with_ledger(self.ledger.clone())
+    }
 }
 
 impl StoreArgs {
@@ -61,12 +81,33 @@ impl StoreArgs {
             })?,
         };
         let pepper = TokenPepper::new(pepper_text.trim().as_bytes().to_vec());
+        let ledger_key = match std::env::var("PREFLIGHT_LEDGER_KEY") {
+            Ok(text) => text,
+            Err(_) => secret_file(&self.data_dir.join("ledger.key"), new_ledger_key)?,
+        };
+        let signer =
+            Signer::parse(ledger_key.trim()).context("the ledger signing key (ledger.key)")?;
+        let ledger = LedgerSettings {
+            signer: Arc::new(signer),
+            public: self.ledger_public,
+        };
         Ok(Instance {
             store,
             master,
             pepper,
+            ledger,
         })
     }
+}
+
+/// A fresh ledger signing key named `preflight.local/ledger-<8 hex digits>`.
+fn new_ledger_key() -> String {
+    let mut id = [0u8; 4];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    let name = format!("preflight.local/ledger-{}", hex::encode(id));
+    Signer::generate(&name, &mut rand::rngs::OsRng)
+        .map(|s| s.to_key_string().to_string())
+        .unwrap_or_default()
 }
 
 /// Reads a secret file, creating it (mode 0600) with `make` if absent.

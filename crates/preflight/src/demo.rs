@@ -3,11 +3,11 @@
 
 use crate::client::{Client, Refusal};
 use crate::config::StoreArgs;
+use crate::ledger_verify::{self, VerifyArgs};
 use crate::{admin, keys, review, serve};
 use anyhow::{Context, Result, bail};
 use chrono::{Duration, DurationRound, Utc};
 use clap::Args;
-use preflight_server::AppState;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +59,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     let store_args = StoreArgs {
         data_dir: args.data_dir.clone(),
         database_url: None,
+        ledger_public: false,
     };
     let instance = store_args.open().await?;
     let admin_token = admin::bootstrap_admin(&instance, "admin@preflight.example").await?;
@@ -68,11 +69,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         Err(_) => tokio::net::TcpListener::bind("127.0.0.1:0").await?,
     };
     let addr = listener.local_addr()?;
-    let state = AppState::new(
-        instance.store.clone(),
-        instance.pepper.clone(),
-        instance.master.clone(),
-    );
+    let state = instance.app_state();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(preflight_server::serve(listener, state, async move {
         tokio::select! {
@@ -91,7 +88,14 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         "Server: {base}  (store: {})",
         args.data_dir.join("preflight.db").display()
     );
-    let outcome = tell(&mut story, &Client::new(&base, &admin_token), &args).await;
+    let log_key = instance.ledger.signer.verifier().to_key_string();
+    let outcome = tell(
+        &mut story,
+        &Client::new(&base, &admin_token),
+        &args,
+        &log_key,
+    )
+    .await;
 
     match (&outcome, args.exit) {
         (Ok(()), false) => {
@@ -134,7 +138,7 @@ struct People {
     operator: Client,
 }
 
-async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs) -> Result<()> {
+async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs, log_key: &str) -> Result<()> {
     story.step("The program office registers the participants.");
     let lab = org(admin, "Frontier Lab", "developer_lab", None).await?;
     let gov = org(
@@ -251,6 +255,12 @@ async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs) -> Result<()> 
     review::transition(&people.dev, &id, "submit").await?;
     story.say(&format!("frontier-7 2026-12-rc1, planned release {release}; its upstream key is sealed and never shown again"));
     story.look(&format!("/submissions/{id}"));
+    let saved = args.data_dir.join("frontier-lab.checkpoint");
+    let first_check = ledger_verify::verify(&verify_args(&people.dev, log_key, &saved)).await?;
+    story.say(&format!(
+        "Frontier Lab checks the ledger and saves its checkpoint (size {}); its {} event(s) are in it",
+        first_check.size, first_check.events
+    ));
 
     story
         .step("Frontier Lab proposes terms naming the conflicted partner: Preflight refuses them.");
@@ -402,6 +412,18 @@ async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs) -> Result<()> 
     ));
     story.look(&format!("/submissions/{id}/events"));
 
+    story.step("Frontier Lab verifies the audit ledger without trusting the server.");
+    story.say(&format!("log key (published out of band): {log_key}"));
+    story.say(&format!(
+        "Frontier Lab's saved checkpoint from step 3 has size {}",
+        first_check.size
+    ));
+    let summary = ledger_verify::verify(&verify_args(&people.dev, log_key, &saved)).await?;
+    for line in summary.to_string().lines() {
+        story.say(line);
+    }
+    story.say(&format!("checkpoint: {}/ledger/checkpoint", story.base));
+
     story.step("Explore the API as any of the demo users:");
     for (who, client) in [
         ("developer", &people.dev),
@@ -499,4 +521,16 @@ fn terms_body(
         "clearinghouse": { "when": "after_release", "what": "summary_only" },
         "insider_risk_attestations": ["Each reviewer completed insider-risk training this year"],
     })
+}
+
+/// Verification as the developer, against the checkpoint it saved.
+fn verify_args(dev: &Client, log_key: &str, saved: &std::path::Path) -> VerifyArgs {
+    VerifyArgs {
+        server: Some(dev.server().to_owned()),
+        token: Some(dev.token().to_owned()),
+        bundle: None,
+        log_key: log_key.to_owned(),
+        witness_key: Vec::new(),
+        checkpoint: Some(saved.to_owned()),
+    }
 }

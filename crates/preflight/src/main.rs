@@ -5,6 +5,7 @@ mod client;
 mod config;
 mod demo;
 mod keys;
+mod ledger_verify;
 mod review;
 mod serve;
 
@@ -42,6 +43,9 @@ enum Command {
     /// Make an Ed25519 signing key; prints its public key.
     #[command(after_help = "Example:\n  preflight keygen --key-file ~/.preflight/me.key")]
     Keygen(keys::KeygenArgs),
+    /// Verify the tamper-evident audit ledger, or export its evidence.
+    #[command(subcommand)]
+    Ledger(ledger_verify::LedgerCommand),
     /// Review lifecycle commands against a running server.
     #[command(flatten)]
     Review(review::ReviewCommand),
@@ -58,6 +62,7 @@ fn main() -> Result<()> {
             Command::Demo(args) => demo::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Keygen(args) => keys::keygen(&args),
+            Command::Ledger(cmd) => ledger_verify::run(cmd).await,
             Command::Review(cmd) => review::run(cmd).await,
         }
     })

@@ -1,7 +1,6 @@
 use crate::config::StoreArgs;
 use anyhow::{Context, Result};
 use clap::Args;
-use preflight_server::AppState;
 use std::net::SocketAddr;
 
 #[derive(Debug, Args)]
@@ -31,7 +30,11 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?instance.store.backend(), "preflight serving");
-    let state = AppState::new(instance.store.clone(), instance.pepper, instance.master);
+    tracing::info!(
+        log_key = %instance.ledger.signer.verifier().to_key_string(),
+        "ledger verifier key"
+    );
+    let state = instance.app_state();
     preflight_server::serve(listener, state, shutdown_signal()).await?;
     instance.store.close().await;
     tracing::info!("preflight stopped");

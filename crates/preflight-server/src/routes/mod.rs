@@ -1,5 +1,6 @@
 pub mod findings;
 pub mod health;
+pub mod ledger;
 pub mod me;
 pub mod orgs;
 pub mod partners;

@@ -316,6 +316,16 @@ fn table() -> Vec<Row> {
             PartnerPhase,
             |who, lab| matches!(who, Who::Admin | Who::Gov) || owner(who, lab),
         ),
+        // The ledger: proofs for every participant, a review's evidence for
+        // those who read the review in full.
+        row("GET", "/ledger/proofs/inclusion", signed_in),
+        row("GET", "/ledger/proofs/consistency", signed_in),
+        review(
+            "GET",
+            "/submissions/{submission_id}/ledger",
+            PartnerPhase,
+            |who, lab| matches!(who, Who::Admin | Who::Gov) || owner(who, lab),
+        ),
         // Needs no token.
         row("GET", "/version", |_, _| true),
     ]
@@ -451,7 +461,12 @@ async fn authorization_matrix(h: &Harness) {
                         },
                     )
                     .replace("{user_id}", &w.dev_own.id)
-                    .replace("{token_id}", &token_id);
+                    .replace("{token_id}", &token_id)
+                    + match row.path {
+                        "/ledger/proofs/inclusion" => "?index=0&size=1",
+                        "/ledger/proofs/consistency" => "?from=1&to=1",
+                        _ => "",
+                    };
                 let cx = Cx { w: &w, who, review };
                 let body = match row.body {
                     Body::None => None,

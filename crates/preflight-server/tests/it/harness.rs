@@ -102,6 +102,10 @@ pub struct Harness {
     /// The first admin's token, made through the store (never seen over HTTP).
     pub admin_token: String,
     pub admin: User,
+    /// The ledger's verifier key (`name+id+key`).
+    pub log_key: String,
+    /// The store's URL, for tests that break the database on purpose.
+    pub database_url: String,
     base: String,
     client: reqwest::Client,
     bodies: Mutex<Vec<String>>,
@@ -207,6 +211,7 @@ impl Harness {
             }
         };
         let store = Store::open(&url).await.expect("open the store");
+        let database_url = url.clone();
         let mut pepper_bytes = vec![0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut pepper_bytes);
         let pepper = TokenPepper::new(pepper_bytes);
@@ -243,6 +248,7 @@ impl Harness {
         let addr = listener.local_addr().expect("local address");
         let master = MasterKey::generate();
         let state = AppState::new(store.clone(), pepper, master.clone());
+        let log_key = state.ledger.signer.verifier().to_key_string();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(preflight_server::serve(listener, state, async move {
             let _ = stopped.await;
@@ -253,6 +259,8 @@ impl Harness {
             master,
             admin_token,
             admin,
+            log_key,
+            database_url,
             base: format!("http://{addr}"),
             client: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(60))

@@ -44,6 +44,7 @@ mod bad_input;
 mod basics;
 mod confidentiality;
 mod harness;
+mod ledger;
 mod lifecycle;
 mod no_veto;
 mod world;
