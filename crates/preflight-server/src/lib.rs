@@ -12,6 +12,7 @@ mod openapi;
 mod report_html;
 mod routes;
 mod state;
+pub mod witness;
 
 pub use error::{ApiError, ApiErrorBody};
 pub use openapi::openapi_document;

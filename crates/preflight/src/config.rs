@@ -4,8 +4,8 @@ use anyhow::{Context, Result};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::Args;
-use preflight_ledger::Signer;
-use preflight_server::ledger::LedgerSettings;
+use preflight_ledger::{Signer, Verifier};
+use preflight_server::ledger::{LedgerSettings, WitnessEndpoint};
 use preflight_store::{MasterKey, Store, TokenPepper};
 use rand::RngCore;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,15 @@ pub struct StoreArgs {
     /// only to participants with a token).
     #[arg(long, env = "PREFLIGHT_LEDGER_PUBLIC")]
     pub ledger_public: bool,
+    /// A witness to cosign the ledger's checkpoints, as URL=VERIFIER_KEY
+    /// (see `preflight witness`); repeatable.
+    #[arg(
+        long = "witness",
+        env = "PREFLIGHT_WITNESSES",
+        value_delimiter = ',',
+        value_name = "URL=KEY"
+    )]
+    pub witnesses: Vec<String>,
 }
 
 /// The opened store with the instance secrets.
@@ -87,7 +96,22 @@ impl StoreArgs {
         };
         let signer =
             Signer::parse(ledger_key.trim()).context("the ledger signing key (ledger.key)")?;
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|w| {
+                let (url, key) = w
+                    .split_once('=')
+                    .with_context(|| format!("--witness {w:?} is not URL=KEY"))?;
+                let key = Verifier::parse(key).with_context(|| format!("--witness key {key:?}"))?;
+                Ok(WitnessEndpoint {
+                    url: url.to_owned(),
+                    key,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let ledger = LedgerSettings {
+            witnesses,
             signer: Arc::new(signer),
             public: self.ledger_public,
         };

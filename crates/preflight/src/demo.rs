@@ -4,11 +4,15 @@
 use crate::client::{Client, Refusal};
 use crate::config::StoreArgs;
 use crate::ledger_verify::{self, VerifyArgs};
-use crate::{admin, keys, review, serve};
+use crate::{admin, keys, review, serve, witness};
 use anyhow::{Context, Result, bail};
 use chrono::{Duration, DurationRound, Utc};
 use clap::Args;
+use preflight_ledger::Verifier;
+use preflight_server::ledger::WitnessEndpoint;
+use preflight_server::witness::witness_app;
 use serde_json::{Value, json};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -60,8 +64,27 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         data_dir: args.data_dir.clone(),
         database_url: None,
         ledger_public: false,
+        witnesses: Vec::new(),
     };
-    let instance = store_args.open().await?;
+    let mut instance = store_args.open().await?;
+    let log_key = instance.ledger.signer.verifier().to_key_string();
+
+    // A witness beside the log, as a second organisation would run it.
+    let (witness_service, witness_key) = witness::open(&args.data_dir.join("witness"), &log_key)?;
+    let witness_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let witness_url = format!("http://{}", witness_listener.local_addr()?);
+    let (witness_stop, witness_stopped) = tokio::sync::oneshot::channel::<()>();
+    let witness_server = tokio::spawn(
+        axum::serve(witness_listener, witness_app(witness_service))
+            .with_graceful_shutdown(async move {
+                let _ = witness_stopped.await;
+            })
+            .into_future(),
+    );
+    instance.ledger.witnesses.push(WitnessEndpoint {
+        url: witness_url,
+        key: Verifier::parse(&witness_key)?,
+    });
     let admin_token = admin::bootstrap_admin(&instance, "admin@preflight.example").await?;
 
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
@@ -88,14 +111,11 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         "Server: {base}  (store: {})",
         args.data_dir.join("preflight.db").display()
     );
-    let log_key = instance.ledger.signer.verifier().to_key_string();
-    let outcome = tell(
-        &mut story,
-        &Client::new(&base, &admin_token),
-        &args,
-        &log_key,
-    )
-    .await;
+    let keys = LedgerKeys {
+        log: log_key,
+        witness: witness_key,
+    };
+    let outcome = tell(&mut story, &Client::new(&base, &admin_token), &args, &keys).await;
 
     match (&outcome, args.exit) {
         (Ok(()), false) => {
@@ -107,8 +127,16 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             server.await??;
         }
     }
+    let _ = witness_stop.send(());
+    witness_server.await??;
     instance.store.close().await;
     outcome
+}
+
+/// The keys a participant pins out of band to verify the ledger.
+struct LedgerKeys {
+    log: String,
+    witness: String,
 }
 
 /// Refuses to reuse a directory that holds a store the demo did not make.
@@ -138,7 +166,7 @@ struct People {
     operator: Client,
 }
 
-async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs, log_key: &str) -> Result<()> {
+async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs, keys: &LedgerKeys) -> Result<()> {
     story.step("The program office registers the participants.");
     let lab = org(admin, "Frontier Lab", "developer_lab", None).await?;
     let gov = org(
@@ -256,7 +284,7 @@ async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs, log_key: &str)
     story.say(&format!("frontier-7 2026-12-rc1, planned release {release}; its upstream key is sealed and never shown again"));
     story.look(&format!("/submissions/{id}"));
     let saved = args.data_dir.join("frontier-lab.checkpoint");
-    let first_check = ledger_verify::verify(&verify_args(&people.dev, log_key, &saved)).await?;
+    let first_check = ledger_verify::verify(&verify_args(&people.dev, keys, &saved)).await?;
     story.say(&format!(
         "Frontier Lab checks the ledger and saves its checkpoint (size {}); its {} event(s) are in it",
         first_check.size, first_check.events
@@ -412,18 +440,6 @@ async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs, log_key: &str)
     ));
     story.look(&format!("/submissions/{id}/events"));
 
-    story.step("Frontier Lab verifies the audit ledger without trusting the server.");
-    story.say(&format!("log key (published out of band): {log_key}"));
-    story.say(&format!(
-        "Frontier Lab's saved checkpoint from step 3 has size {}",
-        first_check.size
-    ));
-    let summary = ledger_verify::verify(&verify_args(&people.dev, log_key, &saved)).await?;
-    for line in summary.to_string().lines() {
-        story.say(line);
-    }
-    story.say(&format!("checkpoint: {}/ledger/checkpoint", story.base));
-
     story.step("Explore the API as any of the demo users:");
     for (who, client) in [
         ("developer", &people.dev),
@@ -445,6 +461,19 @@ async fn tell(story: &mut Story, admin: &Client, args: &DemoArgs, log_key: &str)
         "OpenAPI document: {}/api/v1/openapi.json",
         story.base
     ));
+
+    story.step("Frontier Lab verifies the audit ledger without trusting the server.");
+    story.say(&format!("log key (published out of band): {}", keys.log));
+    story.say(&format!("witness key: {}", keys.witness));
+    story.say(&format!(
+        "Frontier Lab's saved checkpoint from step 3 has size {}",
+        first_check.size
+    ));
+    let summary = ledger_verify::verify(&verify_args(&people.dev, keys, &saved)).await?;
+    for line in summary.to_string().lines() {
+        story.say(line);
+    }
+    story.say(&format!("checkpoint: {}/ledger/checkpoint", story.base));
     Ok(())
 }
 
@@ -524,13 +553,13 @@ fn terms_body(
 }
 
 /// Verification as the developer, against the checkpoint it saved.
-fn verify_args(dev: &Client, log_key: &str, saved: &std::path::Path) -> VerifyArgs {
+fn verify_args(dev: &Client, keys: &LedgerKeys, saved: &std::path::Path) -> VerifyArgs {
     VerifyArgs {
         server: Some(dev.server().to_owned()),
         token: Some(dev.token().to_owned()),
         bundle: None,
-        log_key: log_key.to_owned(),
-        witness_key: Vec::new(),
+        log_key: keys.log.clone(),
+        witness_key: vec![keys.witness.clone()],
         checkpoint: Some(saved.to_owned()),
     }
 }

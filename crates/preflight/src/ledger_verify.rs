@@ -147,7 +147,7 @@ pub async fn run(cmd: LedgerCommand) -> Result<()> {
         }
         LedgerCommand::Export(args) => {
             let client = Client::new(&args.source.server, &args.source.token);
-            let bundle = fetch_bundle(&client).await?;
+            let bundle = fetch_bundle(&client, &[]).await?;
             std::fs::write(&args.out, serde_json::to_vec_pretty(&bundle)?)
                 .with_context(|| format!("writing {}", args.out.display()))?;
             println!(
@@ -184,7 +184,7 @@ pub async fn verify(args: &VerifyArgs) -> Result<Summary> {
         }
         (None, Some(server), Some(token)) => {
             let client = Client::new(server, token);
-            (fetch_bundle(&client).await?, Some(client))
+            (fetch_bundle(&client, &witnesses).await?, Some(client))
         }
         _ => bail!("give --server and --token, or --bundle"),
     };
@@ -296,7 +296,7 @@ pub async fn verify(args: &VerifyArgs) -> Result<Summary> {
 /// Fetches the latest checkpoint and, for every review the caller reads in
 /// full, its events with inclusion proofs against that checkpoint. Waits
 /// briefly for events not yet integrated.
-pub async fn fetch_bundle(client: &Client) -> Result<Bundle> {
+pub async fn fetch_bundle(client: &Client, cosigners: &[Verifier]) -> Result<Bundle> {
     let submissions = client.get("/submissions").await?;
     let mut wanted = Vec::new();
     for s in submissions.as_array().into_iter().flatten() {
@@ -317,7 +317,10 @@ pub async fn fetch_bundle(client: &Client) -> Result<Bundle> {
     let mut note = client.get_text_root("/ledger/checkpoint").await?;
     for _ in 0..50 {
         let size: u64 = checkpoint_size(&note).parse().unwrap_or(0);
-        if max_index.is_none_or(|m| m < size) {
+        let cosigned = cosigners
+            .iter()
+            .all(|w| preflight_ledger::note::open(&note, std::slice::from_ref(w)).is_ok());
+        if max_index.is_none_or(|m| m < size) && cosigned {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -376,4 +379,130 @@ fn decode_hashes(value: &Value) -> Result<Vec<Hash>> {
         .flatten()
         .map(|h| decode_hash(h.as_str().unwrap_or_default()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use preflight_core::event::{Event, EventKind};
+    use preflight_core::ids::SubmissionId;
+    use preflight_ledger::{MemoryLog, Signer};
+
+    /// A log of `n` events of one review, and the bundle a server would
+    /// hand out for it. `tamper` rewrites one record before it is logged.
+    fn bundle(signer: &Signer, n: usize, tamper: Option<usize>) -> Bundle {
+        let review = SubmissionId(uuid::Uuid::nil());
+        let mut log = MemoryLog::new();
+        let mut events = Vec::new();
+        for i in 0..n {
+            let details = serde_json::json!({ "step": i, "rewritten": tamper == Some(i) });
+            let event = Event::new(
+                EventKind::Transitioned,
+                Some(review),
+                None,
+                Utc::now(),
+                details,
+            );
+            let record = serde_json::to_string(&event).expect("record");
+            let salt = [i as u8; 32];
+            let entry = String::from_utf8(LedgerEntry::of(&event, &salt, &record).to_bytes())
+                .expect("utf-8");
+            log.append(&[entry.clone()]).expect("append");
+            events.push((entry, record, salt));
+        }
+        let size = n as u64;
+        let checkpoint = Checkpoint::new(signer.name(), size, log.root(size).expect("root"))
+            .expect("checkpoint")
+            .sign(signer)
+            .expect("sign");
+        let events = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, (entry, record, salt))| BundledEvent {
+                submission_id: review.to_string(),
+                leaf_index: i as u64,
+                entry,
+                record,
+                salt: hex::encode(salt),
+                proof: log
+                    .inclusion_proof(i as u64, size)
+                    .expect("proof")
+                    .iter()
+                    .map(|h| B64.encode(h))
+                    .collect(),
+            })
+            .collect();
+        Bundle { checkpoint, events }
+    }
+
+    fn args(dir: &std::path::Path, name: &str, bundle: &Bundle, signer: &Signer) -> VerifyArgs {
+        let path = dir.join(name);
+        std::fs::write(&path, serde_json::to_vec(bundle).expect("json")).expect("write");
+        VerifyArgs {
+            server: None,
+            token: None,
+            bundle: Some(path),
+            log_key: signer.verifier().to_key_string(),
+            witness_key: Vec::new(),
+            checkpoint: Some(dir.join("saved.checkpoint")),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_forked_log_of_the_same_size_is_caught() {
+        let dir = std::env::temp_dir().join(format!(
+            "preflight-verify-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let signer =
+            Signer::generate("preflight.test/ledger", &mut rand::rngs::OsRng).expect("key");
+
+        let honest = bundle(&signer, 12, None);
+        let summary = verify(&args(&dir, "honest.json", &honest, &signer))
+            .await
+            .expect("an honest log verifies");
+        assert_eq!((summary.size, summary.events, summary.reviews), (12, 12, 1));
+        assert!(
+            dir.join("saved.checkpoint").exists(),
+            "the verified checkpoint was not saved"
+        );
+
+        // The same log key signs a second tree of size 12 with one record rewritten.
+        let forked = bundle(&signer, 12, Some(3));
+        let err = verify(&args(&dir, "forked.json", &forked, &signer))
+            .await
+            .expect_err("fork accepted");
+        assert!(err.to_string().contains("fork detected"), "{err:#}");
+
+        // Another key's checkpoint, a tampered record or a wrong index fail too.
+        let stranger =
+            Signer::generate("preflight.test/ledger", &mut rand::rngs::OsRng).expect("key");
+        assert!(
+            verify(&args(&dir, "stranger.json", &honest, &stranger))
+                .await
+                .is_err()
+        );
+        let mut tampered = bundle(&signer, 12, None);
+        tampered.events[5].record = tampered.events[5]
+            .record
+            .replace("\"step\":5", "\"step\":6");
+        let fresh = dir.join("fresh");
+        std::fs::create_dir_all(&fresh).expect("dir");
+        let err = verify(&args(&fresh, "tampered.json", &tampered, &signer))
+            .await
+            .expect_err("tampered record accepted");
+        assert!(
+            err.to_string().contains("does not match its record"),
+            "{err:#}"
+        );
+        let mut moved = bundle(&signer, 12, None);
+        moved.events[2].leaf_index = 3;
+        let err = verify(&args(&fresh, "moved.json", &moved, &signer))
+            .await
+            .expect_err("moved entry accepted");
+        assert!(err.to_string().contains("not in the log"), "{err:#}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

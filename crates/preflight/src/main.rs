@@ -8,6 +8,7 @@ mod keys;
 mod ledger_verify;
 mod review;
 mod serve;
+mod witness;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -43,6 +44,11 @@ enum Command {
     /// Make an Ed25519 signing key; prints its public key.
     #[command(after_help = "Example:\n  preflight keygen --key-file ~/.preflight/me.key")]
     Keygen(keys::KeygenArgs),
+    /// Witness a Preflight ledger: cosign checkpoints consistent with the last one seen.
+    #[command(
+        after_help = "Example:\n  preflight witness --log-key 'preflight.local/ledger-1a2b3c4d+...' --listen 127.0.0.1:8090\n  preflight serve --witness 'http://127.0.0.1:8090=preflight.local/witness-...'"
+    )]
+    Witness(witness::WitnessArgs),
     /// Verify the tamper-evident audit ledger, or export its evidence.
     #[command(subcommand)]
     Ledger(ledger_verify::LedgerCommand),
@@ -63,6 +69,7 @@ fn main() -> Result<()> {
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Keygen(args) => keys::keygen(&args),
             Command::Ledger(cmd) => ledger_verify::run(cmd).await,
+            Command::Witness(args) => witness::run(args).await,
             Command::Review(cmd) => review::run(cmd).await,
         }
     })

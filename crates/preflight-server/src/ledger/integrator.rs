@@ -3,6 +3,7 @@
 
 use super::LedgerSettings;
 use super::reader::{FullTileCache, with_tiles};
+use super::witnessing::{WitnessProgress, cosign_latest};
 use preflight_ledger::tiles::append_tiles;
 use preflight_ledger::{Checkpoint, TileSource, leaf_hash};
 use preflight_store::{Store, StoreError, StoredTile};
@@ -21,9 +22,10 @@ pub async fn run_integrator(
     cache: FullTileCache,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut witnesses = WitnessProgress::default();
     loop {
         match integrate_pending(&store, &settings, &cache).await {
-            Ok(_) => {}
+            Ok(_) => cosign_latest(&store, &settings, &cache, &mut witnesses).await,
             Err(IntegrateError::Store(StoreError::Concurrent(_))) => {}
             Err(err) => tracing::error!(error = %err, "ledger integration failed; retrying"),
         }

@@ -1,23 +1,36 @@
 //! The running ledger: the integrator that turns entries into tiles and
-//! signed checkpoints, and the tile reader that serves proofs from storage.
+//! signed checkpoints, the tile reader that serves proofs from storage, and
+//! the submission of checkpoints to witnesses.
 
 mod integrator;
 mod reader;
+mod witnessing;
 
 pub use integrator::{integrate_pending, run_integrator};
 pub use reader::FullTileCache;
 pub(crate) use reader::with_tiles;
+pub use witnessing::WitnessProgress;
 
-use preflight_ledger::Signer;
+use preflight_ledger::{Signer, Verifier};
 use std::sync::Arc;
 
-/// How the ledger signs and who may read it.
+/// How the ledger signs, who may read it and who witnesses it.
 #[derive(Clone, Debug)]
 pub struct LedgerSettings {
     /// Signs checkpoints; its name is the log's origin.
     pub signer: Arc<Signer>,
     /// Serve the checkpoint, tiles and proofs without a token (for a CDN).
     pub public: bool,
+    /// Witnesses asked to cosign each new checkpoint.
+    pub witnesses: Vec<WitnessEndpoint>,
+}
+
+/// A witness the log submits its checkpoints to.
+#[derive(Clone, Debug)]
+pub struct WitnessEndpoint {
+    /// Base URL; requests go to `{url}/add-checkpoint`.
+    pub url: String,
+    pub key: Verifier,
 }
 
 impl LedgerSettings {
@@ -28,6 +41,7 @@ impl LedgerSettings {
         Self {
             signer: Arc::new(signer),
             public: false,
+            witnesses: Vec::new(),
         }
     }
 

@@ -47,4 +47,5 @@ mod harness;
 mod ledger;
 mod lifecycle;
 mod no_veto;
+mod witness;
 mod world;
