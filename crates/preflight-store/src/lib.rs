@@ -2,6 +2,7 @@
 //! WAL) or PostgreSQL, behind one API and one set of migrations. Every
 //! mutating method writes its event in the same transaction as the change.
 
+mod bulk;
 mod envelope;
 mod error;
 mod events;
