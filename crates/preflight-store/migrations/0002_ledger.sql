@@ -5,10 +5,17 @@
 
 CREATE TABLE ledger_state (
     id BIGINT PRIMARY KEY,
-    next_index BIGINT NOT NULL,
+    next_index BIGINT NOT NULL
+);
+INSERT INTO ledger_state (id, next_index) VALUES (1, 0);
+
+-- How far the integrator got; a row of its own so that integrating never
+-- waits behind the appends that hold `ledger_state`.
+CREATE TABLE ledger_progress (
+    id BIGINT PRIMARY KEY,
     integrated_size BIGINT NOT NULL
 );
-INSERT INTO ledger_state (id, next_index, integrated_size) VALUES (1, 0, 0);
+INSERT INTO ledger_progress (id, integrated_size) VALUES (1, 0);
 
 -- An entry names nobody in the clear: kind, opaque ids, time, and a salted
 -- commitment to the full event record (which stays in `events`).

@@ -42,9 +42,12 @@ fn to_u64(v: i64) -> Result<u64, StoreError> {
 impl Store {
     /// `(entries written, entries integrated into tiles)`.
     pub async fn ledger_sizes(&self) -> Result<(u64, u64), StoreError> {
-        let row = sqlx::query("SELECT next_index, integrated_size FROM ledger_state WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT s.next_index, p.integrated_size FROM ledger_state s, ledger_progress p \
+             WHERE s.id = 1 AND p.id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         Ok((
             to_u64(row.try_get("next_index")?)?,
             to_u64(row.try_get("integrated_size")?)?,
@@ -106,7 +109,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
-            "UPDATE ledger_state SET integrated_size = $1 WHERE id = 1 AND integrated_size = $2",
+            "UPDATE ledger_progress SET integrated_size = $1 WHERE id = 1 AND integrated_size = $2",
         )
         .bind(to_i64(new_size)?)
         .bind(to_i64(old_size)?)

@@ -408,7 +408,7 @@ mod tests {
             let salt = [i as u8; 32];
             let entry = String::from_utf8(LedgerEntry::of(&event, &salt, &record).to_bytes())
                 .expect("utf-8");
-            log.append(&[entry.clone()]).expect("append");
+            log.append(std::slice::from_ref(&entry)).expect("append");
             events.push((entry, record, salt));
         }
         let size = n as u64;

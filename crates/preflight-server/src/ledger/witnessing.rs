@@ -72,10 +72,8 @@ pub async fn cosign_latest(
             }
         }
     }
-    if changed {
-        if let Err(err) = store.ledger_replace_checkpoint(size, &note).await {
-            tracing::error!(error = %err, "cannot store the cosigned checkpoint");
-        }
+    if changed && let Err(err) = store.ledger_replace_checkpoint(size, &note).await {
+        tracing::error!(error = %err, "cannot store the cosigned checkpoint");
     }
 }
 
