@@ -1,4 +1,4 @@
-//! `preflight-bench`: the ledger benchmark of issue 3. Measures durable
+//! `preflight-bench`: the audit-ledger benchmark. Measures durable
 //! appends (every event with its ledger entry, fsync included) at several
 //! batch sizes and writer counts, the integrator's throughput, and proof
 //! latency on a large log, on SQLite and PostgreSQL; prints one markdown
@@ -181,7 +181,7 @@ async fn main() -> Result<()> {
         "Tessera (Go)",
         "durable appends, POSIX storage",
         "not run: no Go toolchain is reachable on this machine",
-        "≈ 2,900 appends/s on 12 cores (the figure quoted in issue 3)",
+        "≈ 2,900 appends/s on 12 cores (its published figure, not measured here)",
     ));
 
     println!(

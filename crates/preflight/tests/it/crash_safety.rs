@@ -1,4 +1,4 @@
-//! Crash safety of the ledger (issue 3): the real server is killed with
+//! Crash safety of the ledger: the real server is killed with
 //! SIGKILL during a burst of appends at 20 random moments and restarted;
 //! afterwards every acknowledged action is in the log, no leaf index is
 //! reused or missing, the tree recomputed from the served tiles matches the
