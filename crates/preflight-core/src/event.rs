@@ -25,6 +25,14 @@ pub enum EventKind {
     FindingFiled,
     FindingAnswered,
     ReportDelivered,
+    GatewayTokenCreated,
+    GatewayTokenRevoked,
+    /// A reviewer's call to the model, recorded before it goes upstream.
+    ModelCalled,
+    /// How that call ended: status and usage.
+    ModelCallFinished,
+    /// The review's data key was destroyed: its transcripts can no longer be read.
+    TranscriptsDestroyed,
 }
 
 snake_enum_text!(
@@ -45,6 +53,11 @@ snake_enum_text!(
         FindingFiled = "finding_filed",
         FindingAnswered = "finding_answered",
         ReportDelivered = "report_delivered",
+        GatewayTokenCreated = "gateway_token_created",
+        GatewayTokenRevoked = "gateway_token_revoked",
+        ModelCalled = "model_called",
+        ModelCallFinished = "model_call_finished",
+        TranscriptsDestroyed = "transcripts_destroyed",
     ]
 );
 

@@ -34,6 +34,10 @@ snake_enum_text!(
 pub struct Upstream {
     pub kind: UpstreamKind,
     pub url: String,
+    /// The model name the upstream expects, when it differs from the
+    /// submission's model name (an Anthropic model id, a llama.cpp alias).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 impl Upstream {
@@ -62,7 +66,16 @@ impl Upstream {
         Ok(Self {
             kind,
             url: url.to_owned(),
+            model: None,
         })
+    }
+
+    /// Names the model the upstream expects.
+    pub fn with_model(mut self, model: Option<&str>) -> Result<Self, DomainError> {
+        self.model = model
+            .map(|m| non_empty("upstream.model", m, 200))
+            .transpose()?;
+        Ok(self)
     }
 }
 

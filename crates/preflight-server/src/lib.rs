@@ -44,6 +44,7 @@ pub fn app(state: AppState) -> Router {
             "/ledger/tile/{*rest}",
             axum::routing::get(routes::ledger::tile),
         )
+        .merge(preflight_gateway::router(state.gateway.clone()))
         .route("/healthz", axum::routing::get(routes::health::healthz))
         .route("/metrics", axum::routing::get(metrics::render))
         .fallback(routes::health::not_found)
@@ -67,15 +68,28 @@ pub async fn serve(
         state.store.clone(),
         state.ledger.clone(),
         state.tiles.clone(),
+        stop_rx.clone(),
+    ));
+    let sweeper = tokio::spawn(preflight_gateway::retention::run(
+        state.gateway.clone(),
         stop_rx,
     ));
+    let gateway = state.gateway.clone();
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
+    // Calls relayed before the stop are recorded before the ledger's last
+    // integration.
+    gateway.close().await;
     let _ = stop_tx.send(true);
-    if let Err(err) = integrator.await {
-        tracing::error!(error = %err, "ledger integrator stopped abnormally");
+    for (task, name) in [
+        (integrator, "ledger integrator"),
+        (sweeper, "retention sweeper"),
+    ] {
+        if let Err(err) = task.await {
+            tracing::error!(error = %err, "{name} stopped abnormally");
+        }
     }
     served
 }

@@ -33,8 +33,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn install() -> Arc<Self> {
+    pub fn install(gateway: &preflight_gateway::GatewayMetrics) -> Arc<Self> {
         let mut registry = Registry::with_prefix("preflight");
+        gateway.register(&mut registry);
         let requests = Family::<RouteLabels, Counter>::default();
         let duration = Family::<RouteOnly, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))

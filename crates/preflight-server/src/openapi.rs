@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::routes::{
-    findings, health, ledger, me, orgs, partners, report, submissions, terms, users,
+    findings, gateway, health, ledger, me, orgs, partners, report, submissions, terms, users,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -28,6 +28,7 @@ use utoipa_axum::routes;
         (name = "terms", description = "Versioned, signed terms"),
         (name = "findings", description = "Findings and the developer's answers"),
         (name = "reports", description = "The review report"),
+        (name = "gateway", description = "Gateway tokens, calls to the model, usage and transcripts; the model itself is at /v1/chat/completions"),
         (name = "ledger", description = "Proofs from the tamper-evident audit ledger; the signed checkpoint and tiles are at /ledger/checkpoint and /ledger/tile/..."),
     )
 )]
@@ -76,6 +77,14 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::inclusion))
         .routes(routes!(ledger::consistency))
         .routes(routes!(ledger::review_events))
+        .routes(routes!(
+            gateway::create_gateway_token,
+            gateway::list_gateway_tokens
+        ))
+        .routes(routes!(gateway::revoke_gateway_token))
+        .routes(routes!(gateway::list_calls))
+        .routes(routes!(gateway::usage))
+        .routes(routes!(gateway::transcript))
         .routes(routes!(health::version))
 }
 

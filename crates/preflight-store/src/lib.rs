@@ -7,6 +7,7 @@ mod envelope;
 mod error;
 mod events;
 mod findings;
+mod gateway;
 mod ledger;
 mod orgs;
 mod store;
@@ -19,6 +20,10 @@ mod vetting;
 
 pub use envelope::MasterKey;
 pub use error::StoreError;
+pub use gateway::{
+    CallFinished, CallStarted, GATEWAY_TOKEN_PREFIX, GatewayGrant, GatewayTokenRecord, GrantLookup,
+    ModelCall, Transcript, UsageRow,
+};
 pub use ledger::{LedgerEvent, StoredTile};
 pub use store::{Backend, Store, redact_url};
 pub use submissions::Stored;

@@ -32,7 +32,7 @@ impl TokenPepper {
         Self(Zeroizing::new(bytes))
     }
 
-    fn hash(&self, token: &str) -> String {
+    pub(crate) fn hash(&self, token: &str) -> String {
         // HMAC accepts keys of any length.
         let mut mac =
             <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("hmac takes any key length");

@@ -1,4 +1,5 @@
 pub mod findings;
+pub mod gateway;
 pub mod health;
 pub mod ledger;
 pub mod me;

@@ -24,6 +24,10 @@ pub struct UpstreamInput {
     pub url: String,
     /// The upstream API key. Stored sealed; never returned.
     pub credential: Option<String>,
+    /// The model name the upstream expects, when it is not the submission's
+    /// model name (an Anthropic model id, a llama.cpp alias).
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -54,6 +58,7 @@ pub(crate) async fn view(state: &AppState, review: &Review) -> Result<Submission
     if review.visibility != Visibility::Full {
         // Partners reach the model through the gateway, never directly.
         submission.upstream.url = "(confidential)".to_owned();
+        submission.upstream.model = None;
     }
     Ok(SubmissionView {
         has_upstream_credential: state.store.has_upstream_credential(submission.id).await?,
@@ -74,7 +79,8 @@ pub async fn create_submission(
         return Err(ApiError::forbidden("only developers submit models"));
     };
     let now = Utc::now();
-    let upstream = Upstream::new(body.upstream.kind, &body.upstream.url)?;
+    let upstream = Upstream::new(body.upstream.kind, &body.upstream.url)?
+        .with_model(body.upstream.model.as_deref())?;
     let credential = match body.upstream.credential.as_deref().map(str::trim) {
         Some("") => {
             return Err(ApiError::invalid(

@@ -326,6 +326,56 @@ fn table() -> Vec<Row> {
             PartnerPhase,
             |who, lab| matches!(who, Who::Admin | Who::Gov) || owner(who, lab),
         ),
+        // The gateway: tokens for reviewers on an access list; calls and
+        // usage for whoever reads the review; transcripts only of real calls
+        // (none here; the gateway tests cover who reads which).
+        Row {
+            body: Body::Json(|_| json!({ "label": "red team" })),
+            mutates: false,
+            ..review(
+                "POST",
+                "/submissions/{submission_id}/gateway-tokens",
+                PartnerPhase,
+                |who, _| matches!(who, Who::Gov | Who::PartnerListed),
+            )
+        },
+        review(
+            "GET",
+            "/submissions/{submission_id}/gateway-tokens",
+            PartnerPhase,
+            |who, lab| matches!(who, Who::Admin | Who::Gov | Who::PartnerListed) || owner(who, lab),
+        ),
+        Row {
+            refused: 404,
+            mutates: false,
+            ..review(
+                "DELETE",
+                "/submissions/{submission_id}/gateway-tokens/{token_id}",
+                PartnerPhase,
+                |who, _| matches!(who, Who::Gov | Who::PartnerListed),
+            )
+        },
+        review(
+            "GET",
+            "/submissions/{submission_id}/calls",
+            PartnerPhase,
+            |who, lab| matches!(who, Who::Admin | Who::Gov | Who::PartnerListed) || owner(who, lab),
+        ),
+        review(
+            "GET",
+            "/submissions/{submission_id}/usage",
+            PartnerPhase,
+            |who, lab| matches!(who, Who::Admin | Who::Gov | Who::PartnerListed) || owner(who, lab),
+        ),
+        Row {
+            refused: 404,
+            ..review(
+                "GET",
+                "/submissions/{submission_id}/calls/{call_id}/transcript",
+                PartnerPhase,
+                |_, _| false,
+            )
+        },
         // Needs no token.
         row("GET", "/version", |_, _| true),
     ]
@@ -423,13 +473,17 @@ async fn authorization_matrix(h: &Harness) {
                     }
                     None => None,
                 };
-                let token_id = match (row.path, w.person(who)) {
-                    ("/me/tokens/{token_id}", Some(p)) => {
+                let token_id = match (row.path, w.person(who), review) {
+                    (
+                        "/submissions/{submission_id}/gateway-tokens/{token_id}",
+                        Some(_),
+                        Some(review),
+                    ) if (row.allow)(who, lab) && sees(who, lab, At::PartnerPhase) => {
                         let made = h
                             .post(
-                                &api(&format!("/users/{}/tokens", p.id)),
-                                w.token(Who::Admin),
-                                json!({ "label": "to revoke", "expires_at": null }),
+                                &review.path("/gateway-tokens"),
+                                w.token(who),
+                                json!({ "label": "to revoke" }),
                             )
                             .await;
                         made.expect(201)["id"]
@@ -437,7 +491,22 @@ async fn authorization_matrix(h: &Harness) {
                             .expect("token id")
                             .to_owned()
                     }
-                    _ => uuid::Uuid::now_v7().to_string(),
+                    _ => match (row.path, w.person(who)) {
+                        ("/me/tokens/{token_id}", Some(p)) => {
+                            let made = h
+                                .post(
+                                    &api(&format!("/users/{}/tokens", p.id)),
+                                    w.token(Who::Admin),
+                                    json!({ "label": "to revoke", "expires_at": null }),
+                                )
+                                .await;
+                            made.expect(201)["id"]
+                                .as_str()
+                                .expect("token id")
+                                .to_owned()
+                        }
+                        _ => uuid::Uuid::now_v7().to_string(),
+                    },
                 };
                 let path = row
                     .path
@@ -462,6 +531,7 @@ async fn authorization_matrix(h: &Harness) {
                     )
                     .replace("{user_id}", &w.dev_own.id)
                     .replace("{token_id}", &token_id)
+                    .replace("{call_id}", &uuid::Uuid::now_v7().to_string())
                     + match row.path {
                         "/ledger/proofs/inclusion" => "?index=0&size=1",
                         "/ledger/proofs/consistency" => "?from=1&to=1",

@@ -39,6 +39,8 @@ pub struct Resp {
     pub method: Method,
     pub path: String,
     pub status: u16,
+    /// The response headers, one `name: value` a line.
+    pub headers: String,
     pub text: String,
     /// The body parsed as JSON, or `Null` when it is not JSON.
     pub json: Value,
@@ -106,6 +108,9 @@ pub struct Harness {
     pub log_key: String,
     /// The store's URL, for tests that break the database on purpose.
     pub database_url: String,
+    /// The gateway's state: its clock moves forward in tests of windows and
+    /// retention.
+    pub gateway: preflight_gateway::GatewayState,
     base: String,
     client: reqwest::Client,
     bodies: Mutex<Vec<String>>,
@@ -247,7 +252,14 @@ impl Harness {
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         let master = MasterKey::generate();
-        let state = AppState::new(store.clone(), pepper, master.clone());
+        let settings = preflight_gateway::GatewaySettings {
+            first_byte_timeout: std::time::Duration::from_secs(3),
+            idle_timeout: std::time::Duration::from_secs(3),
+            ..Default::default()
+        };
+        let state =
+            AppState::with_gateway_settings(store.clone(), pepper, master.clone(), settings);
+        let gateway = state.gateway.clone();
         let log_key = state.ledger.signer.verifier().to_key_string();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(preflight_server::serve(listener, state, async move {
@@ -261,6 +273,7 @@ impl Harness {
             admin,
             log_key,
             database_url,
+            gateway,
             base: format!("http://{addr}"),
             client: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(60))
@@ -333,11 +346,61 @@ impl Harness {
 
     /// Sends a request built with `request`, keeping its body.
     pub async fn send(&self, method: Method, path: &str, req: reqwest::RequestBuilder) -> Resp {
+        let resp = self.exchange(method, path, req).await;
+        assert!(
+            resp.status < 500,
+            "{} {} answered {}, a server error: {}",
+            resp.method,
+            resp.path,
+            resp.status,
+            resp.text
+        );
+        resp
+    }
+
+    /// A call to the gateway (`/v1/...`) with a gateway token. 5xx answers
+    /// are expected here (the upstream's faults); the body is still kept.
+    pub async fn gateway(&self, path: &str, token: &str, body: Option<&Value>) -> Resp {
+        let method = if body.is_some() {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let mut req = self.request(method.clone(), path).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        self.exchange(method, path, req).await
+    }
+
+    /// A request built by `build` from a bare one, answered whatever its status.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Resp {
+        let req = build(self.request(method.clone(), path));
+        self.exchange(method, path, req).await
+    }
+
+    /// Keeps a body seen outside [`Harness::send`] (a stream read by hand)
+    /// for the confidentiality checks.
+    pub fn keep_body(&self, text: String) {
+        self.bodies.lock().expect("lock").push(text);
+    }
+
+    async fn exchange(&self, method: Method, path: &str, req: reqwest::RequestBuilder) -> Resp {
         let resp = req
             .send()
             .await
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let status = resp.status().as_u16();
+        let headers: String = resp
+            .headers()
+            .iter()
+            .map(|(name, value)| format!("{name}: {}\n", String::from_utf8_lossy(value.as_bytes())))
+            .collect();
         let text = resp
             .text()
             .await
@@ -345,24 +408,21 @@ impl Harness {
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         let index = {
             let mut bodies = self.bodies.lock().expect("lock");
-            bodies.push(text.clone());
+            bodies.push(format!("{headers}\n{text}"));
             bodies.len() - 1
         };
         match json["token"].as_str() {
-            Some(secret) if status == 201 && path.ends_with("/tokens") => {
+            Some(secret) if status == 201 && path.ends_with("tokens") => {
                 let mut issued = self.issued.lock().expect("lock");
                 issued.push((secret.to_owned(), index));
             }
             _ => {}
         }
-        assert!(
-            status < 500,
-            "{method} {path} answered {status}, a server error: {text}"
-        );
         Resp {
             method,
             path: path.to_owned(),
             status,
+            headers,
             text,
             json,
         }

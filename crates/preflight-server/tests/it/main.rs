@@ -43,6 +43,8 @@ mod authz;
 mod bad_input;
 mod basics;
 mod confidentiality;
+mod fake_upstream;
+mod gateway;
 mod harness;
 mod ledger;
 mod lifecycle;

@@ -200,7 +200,7 @@ async fn create_org(h: &Harness, name: &str, kind: &str, sector: Option<&str>) -
 
 /// A person made by the admin; half register their key at creation, half
 /// with `PUT /me/public-key` afterwards.
-async fn create_person(
+pub async fn create_person(
     h: &Harness,
     org: &str,
     name: &str,
@@ -438,16 +438,24 @@ impl World {
 
     /// A valid body for `POST /submissions`.
     pub fn submission_body(&self, release: DateTime<Utc>) -> Value {
+        self.submission_body_to(
+            release,
+            json!({
+                "kind": "openai_compatible",
+                "url": "https://models.lab.example/v1",
+                "credential": UPSTREAM_CREDENTIAL,
+            }),
+        )
+    }
+
+    /// A valid body for `POST /submissions` with the model served at `upstream`.
+    pub fn submission_body_to(&self, release: DateTime<Utc>, upstream: Value) -> Value {
         json!({
             "model_name": "Frontier",
             "model_version": format!("v{}", self.next()),
             "description": "a model due for release",
             "planned_release_at": rfc3339(release),
-            "upstream": {
-                "kind": "openai_compatible",
-                "url": "https://models.lab.example/v1",
-                "credential": UPSTREAM_CREDENTIAL,
-            },
+            "upstream": upstream,
         })
     }
 
@@ -541,13 +549,27 @@ impl World {
 
     /// A new review of `lab`, driven to `at`.
     pub async fn review(&self, h: &Harness, lab: Lab, at: At) -> Review {
+        self.review_with(h, lab, at, |w, release| w.submission_body(release), |_| {})
+            .await
+    }
+
+    /// A new review of `lab` made from `submission`'s body, with its terms
+    /// changed by `terms`, driven to `at`.
+    pub async fn review_with(
+        &self,
+        h: &Harness,
+        lab: Lab,
+        at: At,
+        submission: impl FnOnce(&World, DateTime<Utc>) -> Value,
+        terms: impl FnOnce(&mut Value),
+    ) -> Review {
         let dev = self.developer(lab);
         let release = now() + Duration::days(20);
         let created = h
             .post(
                 &api("/submissions"),
                 self.token(dev),
-                self.submission_body(release),
+                submission(self, release),
             )
             .await;
         let mut review = Review {
@@ -562,13 +584,11 @@ impl World {
             self.transition(h, &id, dev, "submit").await.expect(200);
         }
         if at >= At::Proposed {
-            h.post(
-                &review.path("/terms"),
-                self.token(dev),
-                self.terms_body(lab, release),
-            )
-            .await
-            .expect(201);
+            let mut body = self.terms_body(lab, release);
+            terms(&mut body);
+            h.post(&review.path("/terms"), self.token(dev), body)
+                .await
+                .expect(201);
         }
         if at >= At::Agreed {
             self.sign(h, &id, 1, dev, "developer").await.expect(201);

@@ -1,0 +1,807 @@
+//! `/v1/chat/completions`: admit, limit, record the start, call upstream,
+//! relay the answer (frame by frame when streamed), record the end.
+
+use crate::GatewayState;
+use crate::admission::{admit, internal};
+use crate::limits::Permit;
+use crate::metrics::OutcomeLabel;
+use crate::metrics::TokenKindLabel;
+use crate::refusal::Refusal;
+use crate::upstream::Target;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use preflight_chat::openai::{ChatRequest, Usage};
+use preflight_chat::sse::SseParser;
+use preflight_chat::translate::{self, StreamTranslator};
+use preflight_core::event::{Event, EventKind};
+use preflight_core::submission::UpstreamKind;
+use preflight_store::{CallFinished, CallStarted};
+use serde_json::{Value, json};
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+/// Output tokens assumed for a request that sets no limit, when checking
+/// the per-minute and total budgets before the call.
+const UNBOUNDED_OUTPUT_ESTIMATE: u64 = 256;
+
+/// Longest upstream error message passed on to the caller.
+const MAX_UPSTREAM_MESSAGE: usize = 500;
+
+pub(crate) async fn chat_completions(
+    State(state): State<GatewayState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let arrived = Instant::now();
+    match relay(&state, &headers, body, arrived).await {
+        Ok(response) => response,
+        Err(refusal) => {
+            state.metrics.refused(refusal.code);
+            refusal.into_response()
+        }
+    }
+}
+
+/// Prompt tokens guessed from the request's size, about four bytes a token.
+fn prompt_estimate(body_len: usize) -> u64 {
+    (body_len as u64) / 4 + 1
+}
+
+async fn relay(
+    state: &GatewayState,
+    headers: &HeaderMap,
+    body: Bytes,
+    arrived: Instant,
+) -> Result<Response, Refusal> {
+    let admission = admit(state, headers).await?;
+    let mut request: ChatRequest = serde_json::from_slice(&body).map_err(|e| {
+        Refusal::invalid(
+            "body",
+            format!("the body is not a chat completion request: {e}"),
+        )
+    })?;
+    if request.messages.is_empty() {
+        return Err(Refusal::invalid("messages", "messages must not be empty"));
+    }
+    let submission = &admission.submission;
+    if request.model != submission.model_name {
+        return Err(Refusal::model_not_found(
+            &request.model,
+            &submission.model_name,
+        ));
+    }
+    let org = admission
+        .grant
+        .user
+        .org_id
+        .ok_or_else(|| Refusal::denied("not_a_reviewer", "only reviewers reach the model"))?;
+    let key = (submission.id, org);
+    if !state.limiter.budget_loaded(key) {
+        let used = state
+            .store
+            .tokens_used(submission.id, org)
+            .await
+            .map_err(internal)?;
+        state.limiter.load_budget(key, used);
+    }
+    let prompt_guess = prompt_estimate(body.len());
+    let estimate = prompt_guess
+        + request
+            .max_output_tokens()
+            .unwrap_or(UNBOUNDED_OUTPUT_ESTIMATE);
+    let permit = state
+        .limiter
+        .admit(key, &admission.limits, estimate, Instant::now())?;
+    let target = state
+        .upstreams
+        .target(state, &submission.upstream, submission.id)
+        .await?;
+
+    let streamed = request.is_stream();
+    let client_wants_usage = request.include_usage();
+    let transcript_request = serde_json::to_value(&request).unwrap_or(Value::Null);
+    let upstream_model = target
+        .model
+        .clone()
+        .unwrap_or_else(|| submission.model_name.clone());
+    let upstream_body = match target.kind {
+        UpstreamKind::OpenaiCompatible => {
+            request.model = upstream_model;
+            if streamed {
+                // Ask for the usage chunk; it is dropped again for a caller
+                // who did not ask for it.
+                request
+                    .stream_options
+                    .get_or_insert_with(Default::default)
+                    .include_usage = Some(true);
+            }
+            serde_json::to_vec(&request)
+        }
+        UpstreamKind::AnthropicMessages => {
+            let translated = translate::openai_to_anthropic(
+                &request,
+                &upstream_model,
+                state.settings.default_max_tokens,
+            )
+            .map_err(|e| Refusal::invalid("messages", e.to_string()))?;
+            serde_json::to_vec(&translated)
+        }
+    }
+    .map_err(internal)?;
+
+    // Recorded before anything goes upstream: no record, no call.
+    let call_id = Uuid::now_v7();
+    let started_at = state.clock.now();
+    let user = admission.grant.user.id;
+    let started = CallStarted {
+        id: call_id,
+        submission_id: submission.id,
+        org_id: org,
+        user_id: user,
+        token_id: admission.grant.token_id,
+        phase: admission.phase.as_str().to_owned(),
+        streamed,
+        started_at,
+        event: Event::new(
+            EventKind::ModelCalled,
+            Some(submission.id),
+            Some(user),
+            started_at,
+            json!({
+                "call_id": call_id,
+                "org_id": org,
+                "token_id": admission.grant.token_id,
+                "phase": admission.phase.as_str(),
+                "streamed": streamed,
+            }),
+        ),
+    };
+    if state.journal.record_start(started).await.is_err() {
+        return Err(Refusal::not_recorded());
+    }
+    let mut record = CallRecord {
+        state: state.clone(),
+        id: call_id,
+        submission_id: submission.id,
+        user,
+        model: submission.model_name.clone(),
+        started_at,
+        arrived,
+        streamed,
+        request: transcript_request,
+        prompt_guess,
+        permit: Some(permit),
+        first_byte: None,
+        stream_bytes: Vec::new(),
+        content_chunks: 0,
+        usage: None,
+        finished: false,
+    };
+
+    let sent = Instant::now();
+    let upstream = tokio::time::timeout(
+        state.settings.first_byte_timeout,
+        target.post(&state.http).body(upstream_body).send(),
+    )
+    .await;
+    let response = match upstream {
+        Err(_) => {
+            let refusal = Refusal::upstream(
+                StatusCode::GATEWAY_TIMEOUT,
+                "upstream_timeout",
+                format!(
+                    "the model's server did not answer within {} s",
+                    state.settings.first_byte_timeout.as_secs()
+                ),
+            );
+            record.fail(&refusal, None);
+            return Err(refusal);
+        }
+        Ok(Err(err)) => {
+            tracing::warn!(error = %redacted(&err), "upstream call failed");
+            let refusal = if err.is_connect() {
+                Refusal::upstream(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream_unreachable",
+                    "the model's server could not be reached",
+                )
+            } else {
+                Refusal::upstream(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream_cut",
+                    "the model's server closed the connection before answering",
+                )
+            };
+            record.fail(&refusal, None);
+            return Err(refusal);
+        }
+        Ok(Ok(response)) => response,
+    };
+    let upstream_first_byte = sent.elapsed();
+    state
+        .metrics
+        .upstream_first_byte
+        .observe(upstream_first_byte.as_secs_f64());
+    let status = response.status();
+    if !status.is_success() {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let mut bytes = read_all(response, state.settings.idle_timeout)
+            .await
+            .unwrap_or_default();
+        target.scrub(&mut bytes);
+        let refusal = upstream_error(target.kind, status.as_u16(), &bytes, retry_after);
+        record.fail(&refusal, Some(&bytes));
+        return Err(refusal);
+    }
+    if streamed {
+        return Ok(stream_response(
+            record,
+            target,
+            response,
+            client_wants_usage,
+            sent,
+            upstream_first_byte,
+        ));
+    }
+
+    let upstream_started = Instant::now();
+    let mut bytes = match read_all(response, state.settings.idle_timeout).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => {
+            record.fail(&refusal, None);
+            return Err(refusal);
+        }
+    };
+    let upstream_time = upstream_first_byte + upstream_started.elapsed();
+    target.scrub(&mut bytes);
+    let answer = match parse_answer(
+        target.kind,
+        &bytes,
+        &record.model,
+        record.started_at.timestamp(),
+    ) {
+        Ok(answer) => answer,
+        Err(refusal) => {
+            record.fail(&refusal, Some(&bytes));
+            return Err(refusal);
+        }
+    };
+    let body = serde_json::to_vec(&answer).map_err(internal)?;
+    record.usage = usage_of_answer(&answer);
+    record.first_byte = Some(arrived.elapsed());
+    let added = arrived.elapsed().saturating_sub(upstream_time);
+    state.metrics.added_latency.observe(added.as_secs_f64());
+    record.finish("ok", 200, Some(answer));
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// A transport error without anything that could carry the credential.
+fn redacted(err: &reqwest::Error) -> String {
+    let kind = if err.is_connect() {
+        "connect"
+    } else if err.is_timeout() {
+        "timeout"
+    } else if err.is_body() || err.is_decode() {
+        "body"
+    } else {
+        "request"
+    };
+    format!("{kind} error")
+}
+
+async fn read_all(response: reqwest::Response, idle: Duration) -> Result<Vec<u8>, Refusal> {
+    let mut out = Vec::new();
+    let mut chunks = response.bytes_stream();
+    loop {
+        match tokio::time::timeout(idle, chunks.next()).await {
+            Err(_) => {
+                return Err(Refusal::upstream(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "upstream_timeout",
+                    format!(
+                        "the model's server stopped sending for {} s",
+                        idle.as_secs()
+                    ),
+                ));
+            }
+            Ok(None) => return Ok(out),
+            Ok(Some(Ok(chunk))) => out.extend_from_slice(&chunk),
+            Ok(Some(Err(err))) => {
+                tracing::warn!(error = %redacted(&err), "upstream body cut");
+                return Err(Refusal::upstream(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream_cut",
+                    "the model's server closed the connection before the answer was complete",
+                ));
+            }
+        }
+    }
+}
+
+/// The upstream's answer as an OpenAI chat completion, named as the review
+/// names the model.
+fn parse_answer(
+    kind: UpstreamKind,
+    bytes: &[u8],
+    model: &str,
+    created: i64,
+) -> Result<Value, Refusal> {
+    let invalid = || {
+        Refusal::upstream(
+            StatusCode::BAD_GATEWAY,
+            "upstream_invalid_response",
+            "the model's server answered with something that is not a chat completion",
+        )
+    };
+    match kind {
+        UpstreamKind::OpenaiCompatible => {
+            let mut value: Value = serde_json::from_slice(bytes).map_err(|_| invalid())?;
+            let object = value.as_object_mut().ok_or_else(invalid)?;
+            if !object.contains_key("choices") {
+                return Err(invalid());
+            }
+            object.insert("model".into(), Value::String(model.to_owned()));
+            Ok(value)
+        }
+        UpstreamKind::AnthropicMessages => {
+            let message = serde_json::from_slice(bytes).map_err(|_| invalid())?;
+            let answer = translate::anthropic_to_openai(message, model, created);
+            serde_json::to_value(answer).map_err(|_| invalid())
+        }
+    }
+}
+
+fn usage_of_answer(answer: &Value) -> Option<Usage> {
+    serde_json::from_value(answer.get("usage")?.clone()).ok()
+}
+
+/// What the caller gets when the upstream answered with an error status.
+fn upstream_error(
+    kind: UpstreamKind,
+    status: u16,
+    body: &[u8],
+    retry_after: Option<u64>,
+) -> Refusal {
+    let message = match kind {
+        UpstreamKind::AnthropicMessages => Some(
+            translate::anthropic_error_to_openai(status, body)
+                .error
+                .message,
+        ),
+        UpstreamKind::OpenaiCompatible => {
+            serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+                v.pointer("/error/message")
+                    .or_else(|| v.get("message"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+        }
+    }
+    .map(|m| m.chars().take(MAX_UPSTREAM_MESSAGE).collect::<String>());
+    let said = message.map(|m| format!(": {m}")).unwrap_or_default();
+    match status {
+        429 => {
+            let mut refusal = Refusal::upstream(
+                StatusCode::TOO_MANY_REQUESTS,
+                "upstream_rate_limited",
+                format!("the model's server is rate limiting{said}"),
+            );
+            refusal.retry_after_secs = Some(retry_after.unwrap_or(1).max(1));
+            refusal
+        }
+        401 | 403 => Refusal::upstream(
+            StatusCode::BAD_GATEWAY,
+            "upstream_auth_failed",
+            format!(
+                "the model's server refused the developer's credential ({status}); tell the developer"
+            ),
+        ),
+        400..=499 => Refusal::upstream(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            "upstream_rejected",
+            format!("the model's server rejected the request ({status}){said}"),
+        ),
+        _ => Refusal::upstream(
+            StatusCode::BAD_GATEWAY,
+            "upstream_error",
+            format!("the model's server failed ({status}){said}"),
+        ),
+    }
+}
+
+/// Everything needed to record the end of a call. Dropping it unfinished
+/// (the caller went away mid-stream) records what was relayed so far.
+struct CallRecord {
+    state: GatewayState,
+    id: Uuid,
+    submission_id: preflight_core::ids::SubmissionId,
+    user: preflight_core::ids::UserId,
+    model: String,
+    started_at: DateTime<Utc>,
+    arrived: Instant,
+    streamed: bool,
+    request: Value,
+    prompt_guess: u64,
+    permit: Option<Permit>,
+    first_byte: Option<Duration>,
+    stream_bytes: Vec<u8>,
+    content_chunks: u64,
+    usage: Option<Usage>,
+    finished: bool,
+}
+
+impl CallRecord {
+    fn fail(&mut self, refusal: &Refusal, upstream_body: Option<&[u8]>) {
+        let body = upstream_body.map(|b| Value::String(String::from_utf8_lossy(b).into_owned()));
+        let answer = json!({ "error": refusal.body()["error"], "upstream_body": body });
+        self.finish(refusal.code, refusal.status.as_u16(), Some(answer));
+    }
+
+    /// Usage as the upstream reported it, else estimated: the request's
+    /// size and one token per streamed content chunk.
+    fn settled_usage(&self) -> (Usage, &'static str) {
+        match self.usage {
+            Some(usage) => (usage, "upstream"),
+            None if self.content_chunks > 0 => (
+                Usage::new(self.prompt_guess, self.content_chunks),
+                "estimated",
+            ),
+            None => (Usage::default(), "none"),
+        }
+    }
+
+    fn finish(&mut self, outcome: &str, status: u16, answer: Option<Value>) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let (usage, usage_source) = self.settled_usage();
+        let total = self.arrived.elapsed();
+        let finished_at =
+            self.started_at + chrono::Duration::from_std(total).unwrap_or(chrono::Duration::zero());
+        let stream = (!self.stream_bytes.is_empty())
+            .then(|| String::from_utf8_lossy(&self.stream_bytes).into_owned());
+        let transcript = json!({
+            "call_id": self.id,
+            "submission_id": self.submission_id,
+            "model": self.model,
+            "request": self.request,
+            "response": { "status": status, "outcome": outcome, "body": answer, "stream": stream },
+            "usage": usage,
+            "usage_source": usage_source,
+            "timing": {
+                "started_at": self.started_at,
+                "first_byte_ms": self.first_byte.map(|d| d.as_secs_f64() * 1e3),
+                "total_ms": total.as_secs_f64() * 1e3,
+            },
+        });
+        let transcript = Zeroizing::new(serde_json::to_vec(&transcript).unwrap_or_default());
+        if let Some(permit) = self.permit.take() {
+            permit.settle(usage.prompt_tokens + usage.completion_tokens);
+        }
+        let metrics = &self.state.metrics;
+        metrics
+            .calls
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.to_owned(),
+                streamed: self.streamed,
+            })
+            .inc();
+        metrics
+            .tokens
+            .get_or_create(&TokenKindLabel { kind: "prompt" })
+            .inc_by(usage.prompt_tokens);
+        metrics
+            .tokens
+            .get_or_create(&TokenKindLabel { kind: "completion" })
+            .inc_by(usage.completion_tokens);
+        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.state.journal.record_finish(CallFinished {
+            id: self.id,
+            submission_id: self.submission_id,
+            finished_at,
+            outcome: outcome.to_owned(),
+            http_status: status,
+            prompt_tokens: usage.prompt_tokens,
+            completion_tokens: usage.completion_tokens,
+            first_byte_ms: self.first_byte.map(ms),
+            total_ms: ms(total),
+            transcript,
+            event: Event::new(
+                EventKind::ModelCallFinished,
+                Some(self.submission_id),
+                Some(self.user),
+                finished_at,
+                json!({
+                    "call_id": self.id,
+                    "outcome": outcome,
+                    "http_status": status,
+                    "prompt_tokens": usage.prompt_tokens,
+                    "completion_tokens": usage.completion_tokens,
+                    "usage_source": usage_source,
+                }),
+            ),
+        });
+    }
+}
+
+impl Drop for CallRecord {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.finish("client_gone", 499, None);
+        }
+    }
+}
+
+/// The streamed answer, relayed as the upstream sends it.
+struct StreamRelay {
+    record: CallRecord,
+    target: Target,
+    chunks: Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    parser: SseParser,
+    translator: Option<StreamTranslator>,
+    client_wants_usage: bool,
+    saw_done: bool,
+    idle: Duration,
+    sent: Instant,
+    upstream_first_byte: Duration,
+    ended: bool,
+    /// A fault found in the frames just relayed, recorded once they are.
+    failure: Option<Refusal>,
+}
+
+fn stream_response(
+    record: CallRecord,
+    target: Target,
+    response: reqwest::Response,
+    client_wants_usage: bool,
+    sent: Instant,
+    upstream_first_byte: Duration,
+) -> Response {
+    let translator = (target.kind == UpstreamKind::AnthropicMessages).then(|| {
+        StreamTranslator::new(
+            &record.model,
+            record.started_at.timestamp(),
+            client_wants_usage,
+        )
+    });
+    let relay = StreamRelay {
+        idle: record.state.settings.idle_timeout,
+        record,
+        target,
+        chunks: Box::pin(response.bytes_stream()),
+        parser: SseParser::default(),
+        translator,
+        client_wants_usage,
+        saw_done: false,
+        sent,
+        upstream_first_byte,
+        ended: false,
+        failure: None,
+    };
+    let stream = futures_util::stream::unfold(relay, |mut relay| async move {
+        let out = relay.next_piece().await?;
+        Some((Ok::<_, std::convert::Infallible>(out), relay))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+fn error_frame(refusal: &Refusal) -> Bytes {
+    Bytes::from(format!("data: {}\n\n", refusal.body()))
+}
+
+impl StreamRelay {
+    /// The next bytes for the caller, or `None` when the answer is over.
+    async fn next_piece(&mut self) -> Option<Bytes> {
+        loop {
+            if self.ended {
+                return None;
+            }
+            let next = tokio::time::timeout(self.idle, self.chunks.next()).await;
+            match next {
+                Ok(Some(Ok(bytes))) => {
+                    let mut out = self.frames(&bytes);
+                    if out.is_empty() {
+                        continue;
+                    }
+                    self.target.scrub(&mut out);
+                    self.mark_first_byte();
+                    self.record.stream_bytes.extend_from_slice(&out);
+                    if let Some(refusal) = self.failure.take() {
+                        self.ended = true;
+                        self.record
+                            .finish(refusal.code, refusal.status.as_u16(), None);
+                    }
+                    return Some(Bytes::from(out));
+                }
+                Ok(None) => return self.end(),
+                Ok(Some(Err(err))) => {
+                    tracing::warn!(error = %redacted(&err), "upstream stream cut");
+                    return self.fail(Refusal::upstream(
+                        StatusCode::BAD_GATEWAY,
+                        "upstream_cut",
+                        "the model's server closed the stream before the answer was complete",
+                    ));
+                }
+                Err(_) => {
+                    return self.fail(Refusal::upstream(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "upstream_timeout",
+                        format!(
+                            "the model's server sent nothing for {} s",
+                            self.idle.as_secs()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn mark_first_byte(&mut self) {
+        if self.record.first_byte.is_none() {
+            let to_caller = self.record.arrived.elapsed();
+            self.record.first_byte = Some(to_caller);
+            let upstream = self
+                .upstream_first_byte
+                .max(self.sent.elapsed().min(to_caller));
+            let added = to_caller.saturating_sub(upstream);
+            self.record
+                .state
+                .metrics
+                .added_latency
+                .observe(added.as_secs_f64());
+        }
+    }
+
+    /// The complete frames in `bytes`, as the caller should get them.
+    fn frames(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len() + 16);
+        for frame in self.parser.push_frames(bytes) {
+            let Some(event) = frame.event else {
+                if self.translator.is_none() {
+                    out.extend_from_slice(&frame.raw);
+                }
+                continue;
+            };
+            match &mut self.translator {
+                None => {
+                    let data = event.data.trim();
+                    if data == "[DONE]" {
+                        self.saw_done = true;
+                        out.extend_from_slice(&frame.raw);
+                        continue;
+                    }
+                    let Ok(mut chunk) = serde_json::from_str::<Value>(data) else {
+                        self.fail_in_frames(
+                            &mut out,
+                            Refusal::upstream(
+                                StatusCode::BAD_GATEWAY,
+                                "upstream_invalid_response",
+                                "the model's server sent a stream chunk that is not JSON",
+                            ),
+                        );
+                        break;
+                    };
+                    let usage = chunk
+                        .get("usage")
+                        .filter(|u| !u.is_null())
+                        .and_then(|u| serde_json::from_value::<Usage>(u.clone()).ok());
+                    let no_choices = chunk
+                        .get("choices")
+                        .and_then(Value::as_array)
+                        .is_none_or(Vec::is_empty);
+                    if let Some(usage) = usage {
+                        self.record.usage = Some(usage);
+                        if no_choices && !self.client_wants_usage {
+                            continue;
+                        }
+                    }
+                    if !no_choices {
+                        self.record.content_chunks += 1;
+                    }
+                    let model = &self.record.model;
+                    if chunk
+                        .get("model")
+                        .and_then(Value::as_str)
+                        .is_some_and(|m| m != model)
+                    {
+                        chunk["model"] = Value::String(model.clone());
+                        out.extend_from_slice(format!("data: {chunk}\n\n").as_bytes());
+                    } else {
+                        out.extend_from_slice(&frame.raw);
+                    }
+                }
+                Some(translator) => match translator.push(event.event.as_deref(), &event.data) {
+                    Ok(chunks) => {
+                        for chunk in chunks {
+                            if let Ok(json) = serde_json::to_string(&chunk) {
+                                out.extend_from_slice(b"data: ");
+                                out.extend_from_slice(json.as_bytes());
+                                out.extend_from_slice(b"\n\n");
+                            }
+                            self.record.content_chunks += 1;
+                        }
+                        if let Some(usage) = translator.usage() {
+                            self.record.usage = Some(usage);
+                        }
+                        if event.event.as_deref() == Some("message_stop") {
+                            self.saw_done = true;
+                            out.extend_from_slice(b"data: [DONE]\n\n");
+                        }
+                    }
+                    Err(err) => {
+                        self.fail_in_frames(
+                            &mut out,
+                            Refusal::upstream(
+                                StatusCode::BAD_GATEWAY,
+                                "upstream_error",
+                                format!("the model's server reported an error mid-stream: {err}"),
+                            ),
+                        );
+                        break;
+                    }
+                },
+            }
+        }
+        out
+    }
+
+    /// Ends the relay after `out` with an error frame for `refusal`.
+    fn fail_in_frames(&mut self, out: &mut Vec<u8>, refusal: Refusal) {
+        out.extend_from_slice(&error_frame(&refusal));
+        self.failure = Some(refusal);
+    }
+
+    fn end(&mut self) -> Option<Bytes> {
+        let tail = self.parser.finish();
+        let complete = self.saw_done
+            && !tail.is_incomplete()
+            && self.translator.as_mut().is_none_or(|t| t.finish().is_ok());
+        if complete {
+            self.ended = true;
+            self.record.finish("ok", 200, None);
+            return None;
+        }
+        self.fail(Refusal::upstream(
+            StatusCode::BAD_GATEWAY,
+            "upstream_cut",
+            "the model's server ended the stream before the answer was complete",
+        ))
+    }
+
+    fn fail(&mut self, refusal: Refusal) -> Option<Bytes> {
+        self.ended = true;
+        let frame = error_frame(&refusal);
+        self.mark_first_byte();
+        self.record.stream_bytes.extend_from_slice(&frame);
+        self.record
+            .finish(refusal.code, refusal.status.as_u16(), None);
+        Some(frame)
+    }
+}

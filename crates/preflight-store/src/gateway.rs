@@ -1,0 +1,620 @@
+//! The gateway's records: reviewer tokens scoped to one person and one
+//! submission, calls to the model with their usage, sealed transcripts, and
+//! the destruction of a review's data key at the end of retention.
+
+use crate::{MasterKey, Store, StoreError, events, time};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use chrono::{DateTime, Utc};
+use preflight_core::actor::User;
+use preflight_core::event::Event;
+use preflight_core::ids::{OrgId, SubmissionId, TokenId, UserId};
+use rand::RngCore;
+use serde::Serialize;
+use sqlx::Row;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::tokens::{NewToken, TokenPepper};
+
+/// Prefix of gateway tokens, distinct from API tokens so neither is taken
+/// for the other.
+pub const GATEWAY_TOKEN_PREFIX: &str = "pfg_";
+
+/// A live gateway token: who calls, for which submission, until when.
+#[derive(Clone, Debug)]
+pub struct GatewayGrant {
+    pub token_id: TokenId,
+    pub user: User,
+    pub submission_id: SubmissionId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a presented gateway token turned out to be.
+#[derive(Clone, Debug)]
+pub enum GrantLookup {
+    Live(GatewayGrant),
+    Expired { at: DateTime<Utc> },
+    Revoked { at: DateTime<Utc> },
+    Unknown,
+}
+
+/// What is shown of a gateway token after it was made (never its secret).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct GatewayTokenRecord {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub submission_id: SubmissionId,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A call about to go upstream.
+#[derive(Clone, Debug)]
+pub struct CallStarted {
+    pub id: Uuid,
+    pub submission_id: SubmissionId,
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub token_id: TokenId,
+    pub phase: String,
+    pub streamed: bool,
+    pub started_at: DateTime<Utc>,
+    /// The `model_called` event, committed with the call row.
+    pub event: Event,
+}
+
+/// How a call ended. `transcript` is sealed under the review's data key;
+/// when that key is gone the call is still recorded, without transcript.
+#[derive(Clone, Debug)]
+pub struct CallFinished {
+    pub id: Uuid,
+    pub submission_id: SubmissionId,
+    pub finished_at: DateTime<Utc>,
+    pub outcome: String,
+    pub http_status: u16,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub first_byte_ms: Option<u64>,
+    pub total_ms: u64,
+    pub transcript: Zeroizing<Vec<u8>>,
+    /// The `model_call_finished` event.
+    pub event: Event,
+}
+
+/// One call as listed to those who may see it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ModelCall {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: Uuid,
+    pub submission_id: SubmissionId,
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub token_id: TokenId,
+    pub phase: String,
+    pub streamed: bool,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `started` until the answer has been relayed; then `ok`, `upstream_error`,
+    /// `client_gone` or another word for how it ended.
+    pub outcome: String,
+    pub http_status: Option<u16>,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub first_byte_ms: Option<u64>,
+    pub total_ms: Option<u64>,
+}
+
+/// A transcript as read back.
+#[derive(Debug)]
+pub enum Transcript {
+    Readable(Zeroizing<Vec<u8>>),
+    /// The call finished without a transcript (key already destroyed) or has
+    /// not finished yet.
+    Missing,
+    /// The review's data key was destroyed at this time.
+    Destroyed {
+        at: DateTime<Utc>,
+    },
+}
+
+/// Usage summed per person of an organisation.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct UsageRow {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub calls: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub first_call_at: DateTime<Utc>,
+    pub last_call_at: DateTime<Utc>,
+}
+
+fn transcript_context(submission: SubmissionId, call: Uuid) -> String {
+    format!("transcript:{submission}:{call}")
+}
+
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Makes a gateway token for `user` on `submission`, valid until `expires_at`.
+    pub async fn create_gateway_token(
+        &self,
+        pepper: &TokenPepper,
+        user: UserId,
+        submission: SubmissionId,
+        label: &str,
+        expires_at: DateTime<Utc>,
+        event: &Event,
+    ) -> Result<NewToken, StoreError> {
+        let mut raw = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(raw.as_mut());
+        let secret = Zeroizing::new(format!(
+            "{GATEWAY_TOKEN_PREFIX}{}",
+            B64URL.encode(raw.as_ref())
+        ));
+        let id = TokenId::new();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO gateway_tokens (id, user_id, submission_id, label, token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.to_string())
+        .bind(user.to_string())
+        .bind(submission.to_string())
+        .bind(label)
+        .bind(pepper.hash(&secret))
+        .bind(time::encode(Utc::now()))
+        .bind(time::encode(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        events::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(NewToken { id, secret })
+    }
+
+    /// The grant behind a gateway token, and whether it is live at `now`.
+    pub async fn gateway_grant(
+        &self,
+        pepper: &TokenPepper,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<GrantLookup, StoreError> {
+        if !secret.starts_with(GATEWAY_TOKEN_PREFIX) || secret.len() > 100 {
+            return Ok(GrantLookup::Unknown);
+        }
+        let row = sqlx::query(
+            "SELECT t.id AS token_id, t.submission_id, t.expires_at, t.revoked_at, \
+             u.id, u.org_id, u.name, u.email, u.role, u.public_key \
+             FROM gateway_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        )
+        .bind(pepper.hash(secret))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(GrantLookup::Unknown);
+        };
+        if let Some(at) = time::decode_opt(row.try_get("revoked_at")?)? {
+            return Ok(GrantLookup::Revoked { at });
+        }
+        let expires_at = time::decode(&row.try_get::<String, _>("expires_at")?)?;
+        if expires_at <= now {
+            return Ok(GrantLookup::Expired { at: expires_at });
+        }
+        let bad = |e: uuid::Error| StoreError::corrupt("gateway token", e);
+        Ok(GrantLookup::Live(GatewayGrant {
+            token_id: row.try_get::<String, _>("token_id")?.parse().map_err(bad)?,
+            submission_id: row
+                .try_get::<String, _>("submission_id")?
+                .parse()
+                .map_err(bad)?,
+            expires_at,
+            user: crate::users::decode(&row)?,
+        }))
+    }
+
+    /// The gateway tokens of `user` on `submission`, newest last.
+    pub async fn gateway_tokens_of(
+        &self,
+        user: UserId,
+        submission: SubmissionId,
+    ) -> Result<Vec<GatewayTokenRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, submission_id, label, created_at, expires_at, revoked_at \
+             FROM gateway_tokens WHERE submission_id = $1 AND user_id = $2 ORDER BY id",
+        )
+        .bind(submission.to_string())
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let bad = |e: uuid::Error| StoreError::corrupt("gateway token", e);
+                Ok(GatewayTokenRecord {
+                    id: row.try_get::<String, _>("id")?.parse().map_err(bad)?,
+                    user_id: row.try_get::<String, _>("user_id")?.parse().map_err(bad)?,
+                    submission_id: row
+                        .try_get::<String, _>("submission_id")?
+                        .parse()
+                        .map_err(bad)?,
+                    label: row.try_get("label")?,
+                    created_at: time::decode(&row.try_get::<String, _>("created_at")?)?,
+                    expires_at: time::decode(&row.try_get::<String, _>("expires_at")?)?,
+                    revoked_at: time::decode_opt(row.try_get("revoked_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of `user`'s gateway tokens on `submission`. Twice is a no-op.
+    pub async fn revoke_gateway_token(
+        &self,
+        user: UserId,
+        submission: SubmissionId,
+        token: TokenId,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let exists = sqlx::query(
+            "SELECT id FROM gateway_tokens WHERE id = $1 AND user_id = $2 AND submission_id = $3",
+        )
+        .bind(token.to_string())
+        .bind(user.to_string())
+        .bind(submission.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound {
+                what: "gateway token",
+                id: token.to_string(),
+            });
+        }
+        sqlx::query(
+            "UPDATE gateway_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(time::encode(Utc::now()))
+        .bind(token.to_string())
+        .execute(&mut *tx)
+        .await?;
+        events::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records calls about to go upstream, each with its ledger entry, in one
+    /// transaction (group commit): all of them or none.
+    pub async fn record_calls_started(&self, calls: &[CallStarted]) -> Result<(), StoreError> {
+        if calls.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for call in calls {
+            sqlx::query(
+                "INSERT INTO model_calls (id, submission_id, org_id, user_id, token_id, phase, streamed, \
+                 started_at, outcome, prompt_tokens, completion_tokens) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'started', 0, 0)",
+            )
+            .bind(call.id.to_string())
+            .bind(call.submission_id.to_string())
+            .bind(call.org_id.to_string())
+            .bind(call.user_id.to_string())
+            .bind(call.token_id.to_string())
+            .bind(&call.phase)
+            .bind(i64::from(call.streamed))
+            .bind(time::encode(call.started_at))
+            .execute(&mut *tx)
+            .await?;
+            events::append(&mut tx, &call.event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Completes calls: usage, timing, outcome and the transcript sealed
+    /// under each review's data key, with a ledger entry each, in one
+    /// transaction.
+    pub async fn record_calls_finished(
+        &self,
+        calls: &[CallFinished],
+        master: &MasterKey,
+    ) -> Result<(), StoreError> {
+        if calls.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        let mut keys = std::collections::HashMap::new();
+        for call in calls {
+            if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(call.submission_id)
+            {
+                let wrapped: Option<String> = sqlx::query(
+                    "SELECT wrapped_data_key FROM review_keys WHERE submission_id = $1",
+                )
+                .bind(call.submission_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.try_get::<Option<String>, _>("wrapped_data_key"))
+                .transpose()?
+                .flatten();
+                let key = wrapped
+                    .map(|w| master.unwrap_data_key(&w, &call.submission_id.to_string()))
+                    .transpose()?;
+                slot.insert(key);
+            }
+            let sealed = match keys.get(&call.submission_id).and_then(Option::as_ref) {
+                Some(key) => Some(key.seal(
+                    &call.transcript,
+                    &transcript_context(call.submission_id, call.id),
+                )?),
+                None => None,
+            };
+            sqlx::query(
+                "UPDATE model_calls SET finished_at = $1, outcome = $2, http_status = $3, prompt_tokens = $4, \
+                 completion_tokens = $5, first_byte_ms = $6, total_ms = $7, transcript = $8 WHERE id = $9",
+            )
+            .bind(time::encode(call.finished_at))
+            .bind(&call.outcome)
+            .bind(i64::from(call.http_status))
+            .bind(to_i64(call.prompt_tokens))
+            .bind(to_i64(call.completion_tokens))
+            .bind(call.first_byte_ms.map(to_i64))
+            .bind(to_i64(call.total_ms))
+            .bind(sealed)
+            .bind(call.id.to_string())
+            .execute(&mut *tx)
+            .await?;
+            events::append(&mut tx, &call.event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Calls to the model under `submission`, oldest first; only `org`'s
+    /// when given.
+    pub async fn model_calls(
+        &self,
+        submission: SubmissionId,
+        org: Option<OrgId>,
+    ) -> Result<Vec<ModelCall>, StoreError> {
+        let columns = "id, submission_id, org_id, user_id, token_id, phase, streamed, started_at, finished_at, \
+                       outcome, http_status, prompt_tokens, completion_tokens, first_byte_ms, total_ms";
+        let rows = match org {
+            Some(org) => {
+                sqlx::query(&format!(
+                    "SELECT {columns} FROM model_calls WHERE submission_id = $1 AND org_id = $2 ORDER BY started_at, id"
+                ))
+                .bind(submission.to_string())
+                .bind(org.to_string())
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {columns} FROM model_calls WHERE submission_id = $1 ORDER BY started_at, id"
+                ))
+                .bind(submission.to_string())
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter().map(decode_call).collect()
+    }
+
+    /// One call, if it belongs to `submission`.
+    pub async fn model_call(
+        &self,
+        submission: SubmissionId,
+        call: Uuid,
+    ) -> Result<ModelCall, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, submission_id, org_id, user_id, token_id, phase, streamed, started_at, finished_at, \
+             outcome, http_status, prompt_tokens, completion_tokens, first_byte_ms, total_ms \
+             FROM model_calls WHERE id = $1 AND submission_id = $2",
+        )
+        .bind(call.to_string())
+        .bind(submission.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "model call",
+            id: call.to_string(),
+        })?;
+        decode_call(&row)
+    }
+
+    /// A call's transcript, opened in memory with the review's data key.
+    pub async fn transcript(
+        &self,
+        submission: SubmissionId,
+        call: Uuid,
+        master: &MasterKey,
+    ) -> Result<Transcript, StoreError> {
+        let keys = sqlx::query(
+            "SELECT wrapped_data_key, destroyed_at FROM review_keys WHERE submission_id = $1",
+        )
+        .bind(submission.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(keys) = keys else {
+            return Ok(Transcript::Missing);
+        };
+        if let Some(at) = time::decode_opt(keys.try_get("destroyed_at")?)? {
+            return Ok(Transcript::Destroyed { at });
+        }
+        let Some(wrapped) = keys.try_get::<Option<String>, _>("wrapped_data_key")? else {
+            return Ok(Transcript::Missing);
+        };
+        let sealed: Option<String> =
+            sqlx::query("SELECT transcript FROM model_calls WHERE id = $1 AND submission_id = $2")
+                .bind(call.to_string())
+                .bind(submission.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| row.try_get::<Option<String>, _>("transcript"))
+                .transpose()?
+                .flatten();
+        let Some(sealed) = sealed else {
+            return Ok(Transcript::Missing);
+        };
+        let key = master.unwrap_data_key(&wrapped, &submission.to_string())?;
+        Ok(Transcript::Readable(
+            key.open(&sealed, &transcript_context(submission, call))?,
+        ))
+    }
+
+    /// Usage per person on `submission`, only `org`'s when given.
+    pub async fn usage(
+        &self,
+        submission: SubmissionId,
+        org: Option<OrgId>,
+    ) -> Result<Vec<UsageRow>, StoreError> {
+        let select = "SELECT org_id, user_id, COUNT(*) AS calls, CAST(SUM(prompt_tokens) AS BIGINT) AS prompt, \
+                      CAST(SUM(completion_tokens) AS BIGINT) AS completion, MIN(started_at) AS first_at, MAX(started_at) AS last_at \
+                      FROM model_calls WHERE submission_id = $1";
+        let rows = match org {
+            Some(org) => {
+                sqlx::query(&format!(
+                    "{select} AND org_id = $2 GROUP BY org_id, user_id ORDER BY org_id, user_id"
+                ))
+                .bind(submission.to_string())
+                .bind(org.to_string())
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "{select} GROUP BY org_id, user_id ORDER BY org_id, user_id"
+                ))
+                .bind(submission.to_string())
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                let bad = |e: uuid::Error| StoreError::corrupt("model call", e);
+                Ok(UsageRow {
+                    org_id: row.try_get::<String, _>("org_id")?.parse().map_err(bad)?,
+                    user_id: row.try_get::<String, _>("user_id")?.parse().map_err(bad)?,
+                    calls: count(row.try_get("calls")?),
+                    prompt_tokens: count(sum(row, "prompt")?),
+                    completion_tokens: count(sum(row, "completion")?),
+                    first_call_at: time::decode(&row.try_get::<String, _>("first_at")?)?,
+                    last_call_at: time::decode(&row.try_get::<String, _>("last_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Tokens `org` has used on `submission` so far (for the total budget).
+    pub async fn tokens_used(
+        &self,
+        submission: SubmissionId,
+        org: OrgId,
+    ) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "SELECT CAST(SUM(prompt_tokens + completion_tokens) AS BIGINT) AS used FROM model_calls \
+             WHERE submission_id = $1 AND org_id = $2",
+        )
+        .bind(submission.to_string())
+        .bind(org.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count(sum(&row, "used")?))
+    }
+
+    /// Reviews whose data key still exists.
+    pub async fn reviews_with_live_keys(&self) -> Result<Vec<SubmissionId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT submission_id FROM review_keys WHERE destroyed_at IS NULL ORDER BY submission_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                row.try_get::<String, _>("submission_id")?
+                    .parse()
+                    .map_err(|e| StoreError::corrupt("review key", e))
+            })
+            .collect()
+    }
+
+    /// Destroys the review's data key (and with it the sealed credential):
+    /// every transcript of the review becomes unreadable for good. Returns
+    /// false when it was already destroyed.
+    pub async fn destroy_review_key(
+        &self,
+        submission: SubmissionId,
+        event: &Event,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE review_keys SET wrapped_data_key = NULL, sealed_credential = NULL, destroyed_at = $1 \
+             WHERE submission_id = $2 AND destroyed_at IS NULL",
+        )
+        .bind(time::encode(event.at))
+        .bind(submission.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            return Ok(false);
+        }
+        events::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// When the review's data key was destroyed, if it was.
+    pub async fn review_key_destroyed_at(
+        &self,
+        submission: SubmissionId,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query("SELECT destroyed_at FROM review_keys WHERE submission_id = $1")
+            .bind(submission.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => time::decode_opt(row.try_get("destroyed_at")?),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A SUM over no rows is NULL.
+fn sum(row: &sqlx::any::AnyRow, column: &str) -> Result<i64, StoreError> {
+    Ok(row.try_get::<Option<i64>, _>(column)?.unwrap_or(0))
+}
+
+fn decode_call(row: &sqlx::any::AnyRow) -> Result<ModelCall, StoreError> {
+    let bad = |e: uuid::Error| StoreError::corrupt("model call", e);
+    Ok(ModelCall {
+        id: row.try_get::<String, _>("id")?.parse().map_err(bad)?,
+        submission_id: row
+            .try_get::<String, _>("submission_id")?
+            .parse()
+            .map_err(bad)?,
+        org_id: row.try_get::<String, _>("org_id")?.parse().map_err(bad)?,
+        user_id: row.try_get::<String, _>("user_id")?.parse().map_err(bad)?,
+        token_id: row.try_get::<String, _>("token_id")?.parse().map_err(bad)?,
+        phase: row.try_get("phase")?,
+        streamed: row.try_get::<i64, _>("streamed")? != 0,
+        started_at: time::decode(&row.try_get::<String, _>("started_at")?)?,
+        finished_at: time::decode_opt(row.try_get("finished_at")?)?,
+        outcome: row.try_get("outcome")?,
+        http_status: row
+            .try_get::<Option<i64>, _>("http_status")?
+            .and_then(|s| u16::try_from(s).ok()),
+        prompt_tokens: count(row.try_get("prompt_tokens")?),
+        completion_tokens: count(row.try_get("completion_tokens")?),
+        first_byte_ms: row.try_get::<Option<i64>, _>("first_byte_ms")?.map(count),
+        total_ms: row.try_get::<Option<i64>, _>("total_ms")?.map(count),
+    })
+}
