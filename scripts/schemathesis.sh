@@ -29,7 +29,7 @@ USERS=(
 
 [[ -x "$BIN" ]] || die "$BIN not found: run 'cargo build --workspace' first"
 command -v curl >/dev/null 2>&1 || apt_install curl
-ensure_schemathesis
+ensure_python_tools
 ST="$(schemathesis_bin)"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/preflight-schemathesis.XXXXXX")"

@@ -1,24 +1,39 @@
 # shellcheck shell=bash
-# Python tooling (schemathesis) in a venv at .venv/ of the repository. Source after common.sh.
+# Python tools for the tests (schemathesis, the openai SDK) in a venv at .venv/ of the
+# repository. Source after common.sh.
 
 # Pinned: the CLI flags in scripts/schemathesis.sh were checked against this version.
 SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
+# The official OpenAI SDK, for talking to the gateway as clients do.
+OPENAI_VERSION="${OPENAI_VERSION:-3.57.0}"
 PREFLIGHT_VENV="${PREFLIGHT_VENV:-$PREFLIGHT_ROOT/.venv}"
 
-# Create the venv and install schemathesis unless the pinned version is already there.
-ensure_schemathesis() {
-    local st="$PREFLIGHT_VENV/bin/schemathesis"
-    if [[ -x "$st" ]] && "$st" --version 2>/dev/null | grep -qF "version $SCHEMATHESIS_VERSION"; then
+# True if the venv has distribution $1 at version $2 (its dist-info directory is there:
+# no Python start-up, so the check costs nothing).
+_venv_has() {
+    local d
+    for d in "$PREFLIGHT_VENV"/lib/python3*/site-packages/"$1-$2".dist-info; do
+        [[ -d "$d" ]] && return 0
+    done
+    return 1
+}
+
+# Create the venv and install the pinned tools unless they are all there already.
+ensure_python_tools() {
+    local -a want=("schemathesis==$SCHEMATHESIS_VERSION" "openai==$OPENAI_VERSION")
+    if [[ -x "$PREFLIGHT_VENV/bin/python" ]] && _venv_has schemathesis "$SCHEMATHESIS_VERSION" &&
+        _venv_has openai "$OPENAI_VERSION"; then
         return 0
     fi
     if [[ ! -x "$PREFLIGHT_VENV/bin/python" ]]; then
         log "creating venv $PREFLIGHT_VENV"
         "$(preflight_python)" -m venv "$PREFLIGHT_VENV"
     fi
-    log "pip install schemathesis==$SCHEMATHESIS_VERSION"
+    log "pip install ${want[*]}"
     "$PREFLIGHT_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --no-input "schemathesis==$SCHEMATHESIS_VERSION"
-    "$st" --version
+        --no-input "${want[@]}"
+    "$PREFLIGHT_VENV/bin/schemathesis" --version
+    "$PREFLIGHT_VENV/bin/python" -c 'import openai; print("openai", openai.__version__)'
 }
 
 schemathesis_bin() { printf '%s\n' "$PREFLIGHT_VENV/bin/schemathesis"; }
