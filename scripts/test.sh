@@ -20,6 +20,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$PREFLIGHT_ROOT/scripts/lib/postgres.sh"
 # shellcheck source-path=SCRIPTDIR
 source "$PREFLIGHT_ROOT/scripts/lib/python.sh"
+# shellcheck source-path=SCRIPTDIR
+source "$PREFLIGHT_ROOT/scripts/lib/model.sh"
 
 cd "$PREFLIGHT_ROOT"
 
@@ -36,6 +38,7 @@ summary() { printf 'test.sh: %d passed, %d failed\n' "$PASSED" "$FAILED"; }
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    model_stop >/dev/null 2>&1 || true
     pg_stop >/dev/null 2>&1 || true
     if [[ ${#TMP_DIRS[@]} -gt 0 ]]; then
         rm -rf "${TMP_DIRS[@]}" || true
@@ -96,11 +99,14 @@ fi
 
 pg_ensure_installed
 pg_start
+# The real local model for the gateway and evaluation tests, served by the binary itself.
+cargo build -p preflight
+model_start
 stage test cargo test --workspace --no-fail-fast
 
 stage build cargo build --workspace
 
-ensure_schemathesis
+ensure_python_tools
 stage schemathesis bash "$PREFLIGHT_ROOT/scripts/schemathesis.sh"
 
 demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/preflight-demo.XXXXXX")"

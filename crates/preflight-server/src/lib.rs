@@ -56,6 +56,37 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Only the gateway (`/v1/...`), `/healthz` and `/metrics`: a replica that
+/// scales model access alone, beside a full `serve` that integrates the ledger.
+pub fn gateway_app(state: AppState) -> Router {
+    Router::new()
+        .merge(preflight_gateway::router(state.gateway.clone()))
+        .route("/healthz", axum::routing::get(routes::health::healthz))
+        .route("/metrics", axum::routing::get(metrics::render))
+        .fallback(routes::health::not_found)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .with_state(state)
+}
+
+/// Serves [`gateway_app`] until `shutdown` resolves; then records the calls
+/// still queued.
+pub async fn serve_gateway(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let gateway = state.gateway.clone();
+    let app = gateway_app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    gateway.close().await;
+    served
+}
+
 /// Serves `app` on `listener`, with the ledger integrator beside it, until
 /// `shutdown` resolves; then drains requests and integrates what they wrote.
 pub async fn serve(

@@ -4,8 +4,11 @@ mod admin;
 mod client;
 mod config;
 mod demo;
+mod demo_calls;
 mod keys;
 mod ledger_verify;
+mod local_model;
+mod model_command;
 mod review;
 mod serve;
 mod witness;
@@ -33,6 +36,11 @@ enum Command {
         after_help = "Example:\n  preflight serve --data-dir ./preflight-data --listen 127.0.0.1:8080"
     )]
     Serve(serve::ServeArgs),
+    /// Serve only the model-access gateway (/v1/chat/completions, /v1/models) on the same store.
+    #[command(
+        after_help = "Example:\n  preflight gateway --data-dir ./preflight-data --listen 127.0.0.1:8081"
+    )]
+    Gateway(serve::GatewayArgs),
     /// Walk one model through a whole review on a fresh store, then keep serving.
     #[command(
         after_help = "Example:\n  preflight demo\n  preflight demo --exit --data-dir /tmp/pf-demo"
@@ -52,6 +60,9 @@ enum Command {
     /// Verify the tamper-evident audit ledger, or export its evidence.
     #[command(subcommand)]
     Ledger(ledger_verify::LedgerCommand),
+    /// The local model (Gemma 3 270M) for tests and the demo.
+    #[command(subcommand)]
+    Model(model_command::ModelCommand),
     /// Review lifecycle commands against a running server.
     #[command(flatten)]
     Review(review::ReviewCommand),
@@ -65,6 +76,8 @@ fn main() -> Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Gateway(args) => serve::run_gateway(args).await,
+            Command::Model(cmd) => model_command::run(cmd).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Keygen(args) => keys::keygen(&args),

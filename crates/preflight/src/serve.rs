@@ -12,6 +12,19 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
 }
 
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "PREFLIGHT_GATEWAY_LISTEN",
+        default_value = "127.0.0.1:8081"
+    )]
+    pub listen: SocketAddr,
+}
+
 pub fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -38,6 +51,22 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     preflight_server::serve(listener, state, shutdown_signal()).await?;
     instance.store.close().await;
     tracing::info!("preflight stopped");
+    Ok(())
+}
+
+/// Serves only the gateway, on the same store (and keys) as `serve`.
+pub async fn run_gateway(args: GatewayArgs) -> Result<()> {
+    init_logging("info");
+    let instance = args.store.open().await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = ?instance.store.backend(), "preflight gateway serving");
+    let state = instance.app_state();
+    preflight_server::serve_gateway(listener, state, shutdown_signal()).await?;
+    instance.store.close().await;
+    tracing::info!("preflight gateway stopped");
     Ok(())
 }
 

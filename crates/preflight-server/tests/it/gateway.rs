@@ -119,7 +119,9 @@ async fn agree_new_terms(
     let proposed = h
         .post(&review.path("/terms"), w.token(Who::DevOwn), body)
         .await;
-    let version = proposed.expect(201)["version"].as_u64().expect("version") as u32;
+    let version = proposed.expect(201)["document"]["version"]
+        .as_u64()
+        .expect("version") as u32;
     w.sign(h, &review.id, version, Who::DevOwn, "developer")
         .await
         .expect(201);
@@ -221,16 +223,23 @@ async fn terms_are_enforced_call_by_call(h: &Harness) {
         "window_not_open",
         "before the window",
     );
-    h.gateway
-        .clock
-        .advance(Duration::days(1) + Duration::days(21));
+    h.gateway.clock.advance(Duration::days(1));
+    // Terms that end the window five days before the release; the token,
+    // made under the earlier terms, lives until the release.
+    let early_end = rfc3339(review.release - Duration::days(5));
+    agree_new_terms(h, &w, &review, |t| {
+        t["window"]["ends_at"] = json!(early_end);
+        t["partner_window"]["end"] = json!(early_end);
+    })
+    .await;
+    h.gateway.clock.advance(Duration::days(16));
     refused(
         &call(h, &gov, &chat(false)).await,
         403,
         "window_closed",
         "after the window",
     );
-    h.gateway.clock.advance(Duration::days(-21));
+    h.gateway.clock.advance(Duration::days(-16));
     allowed(&call(h, &gov, &chat(false)).await, "back inside the window");
 
     // The phase: a listed partner during the government phase.
@@ -365,7 +374,7 @@ async fn terms_are_enforced_call_by_call(h: &Harness) {
         &w,
         At::PartnerPhase,
         real.clone(),
-        limited(100, 100_000, 4, 80),
+        limited(100, 100_000, 4, 50),
     )
     .await;
     let token = gateway_token(h, &budget, w.token(Who::PartnerListed).expect("t")).await;
