@@ -2,8 +2,9 @@
 # Preflight's single test command: `bash scripts/test.sh` (CI runs it through .ci/run).
 #
 # Installs what the tests need when missing (Debian postgresql, a .venv with schemathesis,
-# cargo-deny), starts a private PostgreSQL on 127.0.0.1, then runs, failing fast:
-#   fmt, clippy, cargo-deny, cargo test, cargo build, schemathesis, demo.
+# the openai SDK and pytest, cargo-deny, the local model in ~/.cache/preflight), starts a
+# private PostgreSQL and the local model on 127.0.0.1, then runs, failing fast:
+#   fmt, clippy, cargo-deny, cargo test, cargo build, schemathesis, gateway-sdk, demo.
 # Ends with the plain line `test.sh: N passed, M failed` (N, M count stages).
 #
 # Environment:
@@ -12,6 +13,7 @@
 #                               from github.com, unreachable on the project's machines)
 # Tests receive:
 #   PREFLIGHT_TEST_DATABASE_URL postgres://postgres@127.0.0.1:<port>/preflight_test
+#   PREFLIGHT_TEST_MODEL_URL    http://127.0.0.1:<port>/v1 (the local model)
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR
@@ -108,6 +110,7 @@ stage build cargo build --workspace
 
 ensure_python_tools
 stage schemathesis bash "$PREFLIGHT_ROOT/scripts/schemathesis.sh"
+stage gateway-sdk bash "$PREFLIGHT_ROOT/scripts/gateway_sdk.sh"
 
 demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/preflight-demo.XXXXXX")"
 TMP_DIRS+=("$demo_dir")

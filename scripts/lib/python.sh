@@ -6,6 +6,8 @@
 SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
 # The official OpenAI SDK, for talking to the gateway as clients do.
 OPENAI_VERSION="${OPENAI_VERSION:-3.57.0}"
+# The runner of the SDK tests in tests/sdk.
+PYTEST_VERSION="${PYTEST_VERSION:-8.4.2}"
 PREFLIGHT_VENV="${PREFLIGHT_VENV:-$PREFLIGHT_ROOT/.venv}"
 
 # True if the venv has distribution $1 at version $2 (its dist-info directory is there:
@@ -20,9 +22,9 @@ _venv_has() {
 
 # Create the venv and install the pinned tools unless they are all there already.
 ensure_python_tools() {
-    local -a want=("schemathesis==$SCHEMATHESIS_VERSION" "openai==$OPENAI_VERSION")
+    local -a want=("schemathesis==$SCHEMATHESIS_VERSION" "openai==$OPENAI_VERSION" "pytest==$PYTEST_VERSION")
     if [[ -x "$PREFLIGHT_VENV/bin/python" ]] && _venv_has schemathesis "$SCHEMATHESIS_VERSION" &&
-        _venv_has openai "$OPENAI_VERSION"; then
+        _venv_has openai "$OPENAI_VERSION" && _venv_has pytest "$PYTEST_VERSION"; then
         return 0
     fi
     if [[ ! -x "$PREFLIGHT_VENV/bin/python" ]]; then

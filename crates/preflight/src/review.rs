@@ -58,6 +58,9 @@ pub enum ReviewCommand {
         /// openai_compatible or anthropic_messages.
         #[arg(long, default_value = "openai_compatible")]
         upstream_kind: String,
+        /// The model name the upstream expects, if not --model.
+        #[arg(long)]
+        upstream_model: Option<String>,
         /// Name of an environment variable holding the upstream API key.
         #[arg(long)]
         credential_env: Option<String>,
@@ -166,6 +169,7 @@ pub async fn run(cmd: ReviewCommand) -> Result<()> {
             release,
             upstream_url,
             upstream_kind,
+            upstream_model,
             credential_env,
             description,
             draft,
@@ -183,7 +187,7 @@ pub async fn run(cmd: ReviewCommand) -> Result<()> {
                     &json!({
                         "model_name": model, "model_version": model_version, "description": description,
                         "planned_release_at": release,
-                        "upstream": { "kind": upstream_kind, "url": upstream_url, "credential": credential },
+                        "upstream": { "kind": upstream_kind, "url": upstream_url, "credential": credential, "model": upstream_model },
                     }),
                 )
                 .await?;
