@@ -9,8 +9,54 @@ use preflight_core::access::reviewer_access;
 use preflight_core::actor::Actor;
 use preflight_core::finding::Phase;
 use preflight_core::submission::Submission;
-use preflight_core::terms::{UsageLimits, latest_agreed};
+use preflight_core::terms::{AgreedTerms, UsageLimits, latest_agreed};
 use preflight_store::{GatewayGrant, GrantLookup};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a looked-up grant and its review are reused. Changes made
+/// through this process are seen at once (the store's access generation);
+/// changes made by another replica within this time.
+const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// Most grants kept; beyond it the cache starts over.
+const MAX_CACHED: usize = 10_000;
+
+/// A live token's grant with its review and agreed terms, as last read.
+#[derive(Debug)]
+struct Looked {
+    read_at: Instant,
+    generation: u64,
+    grant: GatewayGrant,
+    submission: Submission,
+    agreed: Option<AgreedTerms>,
+}
+
+/// Grants by token fingerprint. Only live tokens are kept; refusals are
+/// looked up each time.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AdmissionCache {
+    grants: Arc<Mutex<HashMap<String, Arc<Looked>>>>,
+}
+
+impl AdmissionCache {
+    fn get(&self, fingerprint: &str, generation: u64) -> Option<Arc<Looked>> {
+        let grants = self.grants.lock().unwrap_or_else(|e| e.into_inner());
+        grants
+            .get(fingerprint)
+            .filter(|l| l.generation == generation && l.read_at.elapsed() < FRESH_FOR)
+            .cloned()
+    }
+
+    fn put(&self, fingerprint: String, looked: Arc<Looked>) {
+        let mut grants = self.grants.lock().unwrap_or_else(|e| e.into_inner());
+        if grants.len() >= MAX_CACHED {
+            grants.clear();
+        }
+        grants.insert(fingerprint, looked);
+    }
+}
 
 /// A call let through the door (limits are checked next).
 #[derive(Debug)]
@@ -58,6 +104,43 @@ pub(crate) fn internal(err: impl std::fmt::Display) -> Refusal {
 pub(crate) async fn admit(state: &GatewayState, headers: &HeaderMap) -> Result<Admission, Refusal> {
     let token = bearer(headers)?;
     let now = state.clock.now();
+    let fingerprint = state.pepper.fingerprint(token);
+    let generation = state.store.access_generation();
+    let looked = match state.admissions.get(&fingerprint, generation) {
+        Some(looked) => looked,
+        None => {
+            let looked = Arc::new(look_up(state, token, now, generation).await?);
+            state.admissions.put(fingerprint, looked.clone());
+            looked
+        }
+    };
+    if looked.grant.expires_at <= now {
+        return Err(Refusal::unauthenticated(
+            "token_expired",
+            format!("the gateway token expired at {}", looked.grant.expires_at),
+        ));
+    }
+    let actor = Actor::of(&looked.grant.user);
+    let phase = reviewer_access(&looked.submission, looked.agreed.as_ref(), &actor, now)?;
+    let limits = looked
+        .agreed
+        .as_ref()
+        .map(|t| t.document.limits)
+        .ok_or_else(|| Refusal::denied("no_agreed_terms", "no terms signed by both sides"))?;
+    Ok(Admission {
+        grant: looked.grant.clone(),
+        submission: looked.submission.clone(),
+        phase,
+        limits,
+    })
+}
+
+async fn look_up(
+    state: &GatewayState,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    generation: u64,
+) -> Result<Looked, Refusal> {
     let grant = match state
         .store
         .gateway_grant(&state.pepper, token, now)
@@ -87,16 +170,11 @@ pub(crate) async fn admit(state: &GatewayState, headers: &HeaderMap) -> Result<A
     let id = grant.submission_id;
     let submission = state.store.submission(id).await.map_err(internal)?.value;
     let versions = state.store.terms_versions(id).await.map_err(internal)?;
-    let agreed = latest_agreed(&versions);
-    let actor = Actor::of(&grant.user);
-    let phase = reviewer_access(&submission, agreed.as_ref(), &actor, now)?;
-    let limits = agreed
-        .map(|t| t.document.limits)
-        .ok_or_else(|| Refusal::denied("no_agreed_terms", "no terms signed by both sides"))?;
-    Ok(Admission {
+    Ok(Looked {
+        read_at: Instant::now(),
+        generation,
+        agreed: latest_agreed(&versions),
         grant,
         submission,
-        phase,
-        limits,
     })
 }

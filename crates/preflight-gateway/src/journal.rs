@@ -24,12 +24,19 @@ pub struct Journal {
 
 impl Journal {
     /// Starts the two writers on the current runtime.
-    pub fn start(store: Store, master: MasterKey) -> Self {
+    /// With `synced`, each batch of started calls waits for the disk;
+    /// otherwise it is committed, and synced with the next synced commit.
+    pub fn start(store: Store, master: MasterKey, synced: bool) -> Self {
         let (started_tx, started_rx) = mpsc::channel(4 * MAX_BATCH);
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let (stop_tx, stop_rx) = watch::channel(false);
         let tasks = vec![
-            tokio::spawn(write_started(store.clone(), started_rx, stop_rx.clone())),
+            tokio::spawn(write_started(
+                store.clone(),
+                started_rx,
+                stop_rx.clone(),
+                synced,
+            )),
             tokio::spawn(write_finished(store, master, finished_rx, stop_rx)),
         ];
         Self {
@@ -78,6 +85,7 @@ async fn write_started(
     store: Store,
     mut rx: mpsc::Receiver<(CallStarted, StartReply)>,
     mut stop: watch::Receiver<bool>,
+    synced: bool,
 ) {
     loop {
         let first = tokio::select! {
@@ -99,7 +107,7 @@ async fn write_started(
         }
         let (calls, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         let result = store
-            .record_calls_started(&calls)
+            .record_calls_started(&calls, synced)
             .await
             .map_err(|err| {
                 tracing::error!(error = %err, calls = calls.len(), "recording calls failed; none is sent upstream");

@@ -41,6 +41,12 @@ pub struct GatewaySettings {
     pub max_request_bytes: usize,
     /// `max_tokens` sent to an Anthropic upstream when the caller set none.
     pub default_max_tokens: u32,
+    /// Whether each call's record waits for the disk before the call goes
+    /// upstream. Off, the record is committed before the call (it survives
+    /// a crash of the process) and reaches the disk with the ledger's next
+    /// synced commit, within about a second; a power cut can lose at most
+    /// those records, never one a published checkpoint covers.
+    pub sync_each_call: bool,
 }
 
 impl Default for GatewaySettings {
@@ -50,6 +56,7 @@ impl Default for GatewaySettings {
             idle_timeout: Duration::from_secs(300),
             max_request_bytes: 16 * 1024 * 1024,
             default_max_tokens: 4096,
+            sync_each_call: false,
         }
     }
 }
@@ -65,6 +72,7 @@ pub struct GatewayState {
     pub(crate) limiter: limits::Limiter,
     pub(crate) journal: journal::Journal,
     pub(crate) upstreams: upstream::UpstreamCache,
+    pub(crate) admissions: admission::AdmissionCache,
     pub clock: Clock,
     pub metrics: GatewayMetrics,
 }
@@ -86,7 +94,11 @@ impl GatewayState {
             .build()
             .unwrap_or_default();
         Self {
-            journal: journal::Journal::start(store.clone(), master.clone()),
+            journal: journal::Journal::start(
+                store.clone(),
+                master.clone(),
+                settings.sync_each_call,
+            ),
             store,
             pepper,
             master,
@@ -94,6 +106,7 @@ impl GatewayState {
             http,
             limiter: Default::default(),
             upstreams: Default::default(),
+            admissions: Default::default(),
             clock: Clock::default(),
             metrics: GatewayMetrics::default(),
         }

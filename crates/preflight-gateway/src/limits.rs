@@ -120,8 +120,9 @@ impl Limiter {
             ));
         }
         let tpm = u64::from(limits.tokens_per_minute);
-        if usage.tokens_in_window + estimate > tpm && (usage.tokens_in_window > 0 || estimate > tpm)
-        {
+        // A call larger than the whole limit still passes in an empty minute,
+        // so that no limit makes a call impossible.
+        if usage.tokens_in_window > 0 && usage.tokens_in_window + estimate > tpm {
             let retry = usage
                 .tokens
                 .front()

@@ -1,16 +1,16 @@
-use crate::store::Tx;
 use crate::{Store, StoreError, time};
 use preflight_core::event::Event;
 use preflight_core::ids::SubmissionId;
 use preflight_core::ledger_entry::LedgerEntry;
 use rand::RngCore;
+use sqlx::AnyConnection;
 use sqlx::Row;
 
 /// Writes `event` and its ledger entry inside the caller's transaction: the
 /// change, its record and its entry commit together or not at all. The leaf
 /// index is taken under the `ledger_state` row lock, so indexes are dense
 /// and never reused.
-pub(crate) async fn append(tx: &mut Tx, event: &Event) -> Result<u64, StoreError> {
+pub(crate) async fn append(conn: &mut AnyConnection, event: &Event) -> Result<u64, StoreError> {
     let mut salt = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     let record = serde_json::to_string(event).map_err(|e| StoreError::corrupt("event", e))?;
@@ -18,7 +18,7 @@ pub(crate) async fn append(tx: &mut Tx, event: &Event) -> Result<u64, StoreError
     let index: i64 = sqlx::query(
         "UPDATE ledger_state SET next_index = next_index + 1 WHERE id = 1 RETURNING next_index - 1 AS idx",
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?
     .try_get("idx")?;
     sqlx::query(
@@ -34,13 +34,13 @@ pub(crate) async fn append(tx: &mut Tx, event: &Event) -> Result<u64, StoreError
     .bind(hex::encode(salt))
     .bind(index)
     .bind(&record)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     sqlx::query("INSERT INTO ledger_entries (idx, event_id, entry) VALUES ($1, $2, $3)")
         .bind(index)
         .bind(event.id.to_string())
         .bind(String::from_utf8_lossy(&entry.to_bytes()).into_owned())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     u64::try_from(index).map_err(|e| StoreError::corrupt("ledger index", e))
 }

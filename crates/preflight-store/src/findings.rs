@@ -93,6 +93,7 @@ impl Store {
             .map_err(|e| StoreError::on_unique(e, "report", &submission.id.to_string()))?;
         events::append(&mut tx, event).await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(())
     }
 

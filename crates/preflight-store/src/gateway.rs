@@ -11,6 +11,7 @@ use preflight_core::event::Event;
 use preflight_core::ids::{OrgId, SubmissionId, TokenId, UserId};
 use rand::RngCore;
 use serde::Serialize;
+use sqlx::AnyConnection;
 use sqlx::Row;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -286,35 +287,32 @@ impl Store {
         .await?;
         events::append(&mut tx, event).await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(())
     }
 
     /// Records calls about to go upstream, each with its ledger entry, in one
-    /// transaction (group commit): all of them or none.
-    pub async fn record_calls_started(&self, calls: &[CallStarted]) -> Result<(), StoreError> {
+    /// transaction (group commit): all of them or none. With `synced`, the
+    /// commit waits for the disk; otherwise it is committed for every reader
+    /// and survives a crash of the process, and reaches the disk with the
+    /// next synced commit (see [`Store::begin_deferred`]).
+    pub async fn record_calls_started(
+        &self,
+        calls: &[CallStarted],
+        synced: bool,
+    ) -> Result<(), StoreError> {
         if calls.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin().await?;
-        for call in calls {
-            sqlx::query(
-                "INSERT INTO model_calls (id, submission_id, org_id, user_id, token_id, phase, streamed, \
-                 started_at, outcome, prompt_tokens, completion_tokens) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'started', 0, 0)",
-            )
-            .bind(call.id.to_string())
-            .bind(call.submission_id.to_string())
-            .bind(call.org_id.to_string())
-            .bind(call.user_id.to_string())
-            .bind(call.token_id.to_string())
-            .bind(&call.phase)
-            .bind(i64::from(call.streamed))
-            .bind(time::encode(call.started_at))
-            .execute(&mut *tx)
-            .await?;
-            events::append(&mut tx, &call.event).await?;
+        if synced {
+            let mut tx = self.begin().await?;
+            insert_started(&mut tx, calls).await?;
+            tx.commit().await?;
+        } else {
+            let mut tx = self.begin_deferred().await?;
+            insert_started(tx.conn(), calls).await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -569,6 +567,7 @@ impl Store {
         }
         events::append(&mut tx, event).await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(true)
     }
 
@@ -586,6 +585,28 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+async fn insert_started(conn: &mut AnyConnection, calls: &[CallStarted]) -> Result<(), StoreError> {
+    for call in calls {
+        sqlx::query(
+            "INSERT INTO model_calls (id, submission_id, org_id, user_id, token_id, phase, streamed, \
+             started_at, outcome, prompt_tokens, completion_tokens) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'started', 0, 0)",
+        )
+        .bind(call.id.to_string())
+        .bind(call.submission_id.to_string())
+        .bind(call.org_id.to_string())
+        .bind(call.user_id.to_string())
+        .bind(call.token_id.to_string())
+        .bind(&call.phase)
+        .bind(i64::from(call.streamed))
+        .bind(time::encode(call.started_at))
+        .execute(&mut *conn)
+        .await?;
+        events::append(conn, &call.event).await?;
+    }
+    Ok(())
 }
 
 /// A SUM over no rows is NULL.

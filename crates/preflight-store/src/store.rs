@@ -1,6 +1,10 @@
 use crate::StoreError;
+use sqlx::AnyConnection;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Which database sits behind the store.
@@ -15,6 +19,10 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// Bumped after every change that can change who may reach a model
+    /// (stages, outcomes, signed terms, revoked gateway tokens, destroyed
+    /// keys), so that caches of access decisions in this process notice.
+    access_generation: Arc<AtomicU64>,
 }
 
 pub(crate) type Tx = Transaction<'static, Any>;
@@ -59,7 +67,11 @@ impl Store {
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            access_generation: Arc::default(),
+        })
     }
 
     /// The SQLite URL of the store kept in `data_dir`.
@@ -80,6 +92,39 @@ impl Store {
         })
     }
 
+    /// Starts a write transaction whose commit is not synced to disk at once:
+    /// it survives a crash of the process, and reaches the disk with the next
+    /// synced commit (the ledger integrator's, at least once a second while
+    /// entries arrive), never after a checkpoint that covers it is published.
+    /// On SQLite the connection runs with `synchronous = NORMAL` for this
+    /// transaction only; on PostgreSQL `synchronous_commit` is off for it.
+    pub(crate) async fn begin_deferred(&self) -> Result<DeferredTx, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        match self.backend {
+            Backend::Sqlite => {
+                conn.execute("PRAGMA synchronous = NORMAL").await?;
+                conn.execute("BEGIN IMMEDIATE").await?;
+            }
+            Backend::Postgres => {
+                conn.execute("BEGIN").await?;
+                conn.execute("SET LOCAL synchronous_commit = off").await?;
+            }
+        }
+        Ok(DeferredTx {
+            conn: Some(conn),
+            backend: self.backend,
+        })
+    }
+
+    /// The current access generation (see the field's doc).
+    pub fn access_generation(&self) -> u64 {
+        self.access_generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn access_changed(&self) {
+        self.access_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -88,6 +133,40 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A transaction begun by [`Store::begin_deferred`]. Dropped without
+/// [`DeferredTx::commit`], it rolls back (the connection is closed rather
+/// than returned in an unknown state).
+pub(crate) struct DeferredTx {
+    conn: Option<PoolConnection<Any>>,
+    backend: Backend,
+}
+
+impl DeferredTx {
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
+        self.conn
+            .as_mut()
+            .expect("a deferred transaction is open until committed")
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
+        let mut conn = self.conn.take().expect("committed once");
+        conn.execute("COMMIT").await?;
+        if self.backend == Backend::Sqlite {
+            conn.execute("PRAGMA synchronous = FULL").await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for DeferredTx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Mid-transaction: never hand it back to the pool.
+            drop(conn.detach());
+        }
     }
 }
 

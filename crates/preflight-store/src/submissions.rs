@@ -96,6 +96,7 @@ impl Store {
         update_in(&mut tx, submission, row_version).await?;
         events::append(&mut tx, event).await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(())
     }
 

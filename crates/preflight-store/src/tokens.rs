@@ -32,6 +32,12 @@ impl TokenPepper {
         Self(Zeroizing::new(bytes))
     }
 
+    /// A token's keyed fingerprint (what the store keeps of it): safe to use
+    /// as a cache key, useless without the pepper.
+    pub fn fingerprint(&self, token: &str) -> String {
+        self.hash(token)
+    }
+
     pub(crate) fn hash(&self, token: &str) -> String {
         // HMAC accepts keys of any length.
         let mut mac =

@@ -639,7 +639,7 @@ async fn upstream_faults_are_clean_errors(h: &Harness) {
         let started = Instant::now();
         let resp = call(h, &token, &chat(stream)).await;
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(10),
+            started.elapsed() < std::time::Duration::from_secs(25),
             "{case} hung"
         );
         assert_eq!(resp.status, status, "{case}: {}", resp.text);

@@ -253,8 +253,8 @@ impl Harness {
         let addr = listener.local_addr().expect("local address");
         let master = MasterKey::generate();
         let settings = preflight_gateway::GatewaySettings {
-            first_byte_timeout: std::time::Duration::from_secs(3),
-            idle_timeout: std::time::Duration::from_secs(3),
+            first_byte_timeout: std::time::Duration::from_secs(15),
+            idle_timeout: std::time::Duration::from_secs(5),
             ..Default::default()
         };
         let state =
