@@ -40,6 +40,37 @@ pub struct StoreArgs {
     pub witnesses: Vec<String>,
 }
 
+/// How the model-access gateway behaves (for `serve` and `gateway`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct GatewayOptions {
+    /// Make each batch of call records wait for the disk before the calls go
+    /// upstream (by default they are committed first and synced with the
+    /// ledger's next commit, within about a second).
+    #[arg(long, env = "PREFLIGHT_GATEWAY_SYNC_EACH_CALL")]
+    pub gateway_sync_each_call: bool,
+    /// Seconds to wait for the model's server to start answering.
+    #[arg(
+        long,
+        env = "PREFLIGHT_GATEWAY_FIRST_BYTE_TIMEOUT",
+        default_value_t = 300
+    )]
+    pub gateway_first_byte_timeout: u64,
+    /// Seconds of silence tolerated inside an answer.
+    #[arg(long, env = "PREFLIGHT_GATEWAY_IDLE_TIMEOUT", default_value_t = 300)]
+    pub gateway_idle_timeout: u64,
+}
+
+impl GatewayOptions {
+    pub fn settings(&self) -> preflight_gateway::GatewaySettings {
+        preflight_gateway::GatewaySettings {
+            sync_each_call: self.gateway_sync_each_call,
+            first_byte_timeout: std::time::Duration::from_secs(self.gateway_first_byte_timeout),
+            idle_timeout: std::time::Duration::from_secs(self.gateway_idle_timeout),
+            ..Default::default()
+        }
+    }
+}
+
 /// The opened store with the instance secrets.
 #[derive(Debug)]
 pub struct Instance {
@@ -50,12 +81,20 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// The server state for this instance.
+    /// The server state for this instance, with the gateway's defaults.
     pub fn app_state(&self) -> preflight_server::AppState {
-        preflight_server::AppState::new(
+        self.app_state_with(Default::default())
+    }
+
+    pub fn app_state_with(
+        &self,
+        gateway: preflight_gateway::GatewaySettings,
+    ) -> preflight_server::AppState {
+        preflight_server::AppState::with_gateway_settings(
             self.store.clone(),
             self.pepper.clone(),
             self.master.clone(),
+            gateway,
         )
         .with_ledger(self.ledger.clone())
     }

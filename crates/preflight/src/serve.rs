@@ -1,4 +1,4 @@
-use crate::config::StoreArgs;
+use crate::config::{GatewayOptions, StoreArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::net::SocketAddr;
@@ -10,6 +10,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PREFLIGHT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub gateway: GatewayOptions,
 }
 
 #[derive(Debug, Args)]
@@ -23,6 +25,8 @@ pub struct GatewayArgs {
         default_value = "127.0.0.1:8081"
     )]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub gateway: GatewayOptions,
 }
 
 pub fn init_logging(default: &str) {
@@ -47,7 +51,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         log_key = %instance.ledger.signer.verifier().to_key_string(),
         "ledger verifier key"
     );
-    let state = instance.app_state();
+    let state = instance.app_state_with(args.gateway.settings());
     preflight_server::serve(listener, state, shutdown_signal()).await?;
     instance.store.close().await;
     tracing::info!("preflight stopped");
@@ -63,7 +67,7 @@ pub async fn run_gateway(args: GatewayArgs) -> Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?instance.store.backend(), "preflight gateway serving");
-    let state = instance.app_state();
+    let state = instance.app_state_with(args.gateway.settings());
     preflight_server::serve_gateway(listener, state, shutdown_signal()).await?;
     instance.store.close().await;
     tracing::info!("preflight gateway stopped");
