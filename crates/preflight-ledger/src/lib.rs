@@ -24,6 +24,6 @@ pub use hash::{Hash, empty_root, leaf_hash, node_hash};
 pub use memory::MemoryLog;
 pub use note::{OpenedNote, Signer, Verifier, open};
 pub use proof::{verify_consistency, verify_inclusion};
-pub use tiles::{TileReader, TileSource};
+pub use tiles::{TileNodes, TileReader, TileSource};
 pub use tree::{NodeSource, consistency_proof, inclusion_proof, root};
 pub use witness::{Witness, WitnessRefusal};

@@ -10,9 +10,10 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::LedgerError;
-use crate::hash::{HASH_SIZE, Hash, leaf_hash};
+use crate::hash::{HASH_SIZE, Hash, leaf_hash, node_hash};
 use crate::tree::{self, NodeSource, root_from_hashes};
 
 /// Tree levels per tile level.
@@ -30,11 +31,76 @@ pub trait TileReader {
     /// `level`. Since tiles only grow, an implementation may return more (a
     /// wider partial tile or the full tile); it must not return fewer.
     fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, LedgerError>;
+
+    /// The same tile at exactly `width` with every complete node inside it
+    /// already hashed, when the reader keeps such a thing (a cache). A tile
+    /// at a given width never changes, so this may be kept forever. `None`
+    /// makes [`TileSource`] hash the nodes it needs from [`TileReader::tile`].
+    fn tile_nodes(
+        &self,
+        _level: u8,
+        _index: u64,
+        _width: u16,
+    ) -> Result<Option<Arc<TileNodes>>, LedgerError> {
+        Ok(None)
+    }
 }
 
 impl<T: TileReader + ?Sized> TileReader for &T {
     fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, LedgerError> {
         (**self).tile(level, index, width)
+    }
+
+    fn tile_nodes(
+        &self,
+        level: u8,
+        index: u64,
+        width: u16,
+    ) -> Result<Option<Arc<TileNodes>>, LedgerError> {
+        (**self).tile_nodes(level, index, width)
+    }
+}
+
+/// Every complete node of a tile at one width: `heights[h]` holds the nodes
+/// of height `h` inside the tile, left to right (height 0: the tile's own
+/// hashes). 511 hashes for a full tile, computed once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TileNodes {
+    heights: Vec<Vec<Hash>>,
+}
+
+impl TileNodes {
+    /// The nodes of the tile whose hashes are `hashes` (its width).
+    pub fn new(hashes: Vec<Hash>) -> Self {
+        let mut heights = vec![hashes];
+        while let Some(last) = heights.last()
+            && last.len() >= 2
+        {
+            let next = last
+                .chunks_exact(2)
+                .map(|pair| node_hash(&pair[0], &pair[1]))
+                .collect();
+            heights.push(next);
+        }
+        Self { heights }
+    }
+
+    /// The tile's width.
+    pub fn width(&self) -> usize {
+        self.heights[0].len()
+    }
+
+    /// The tile's hashes.
+    pub fn hashes(&self) -> &[Hash] {
+        &self.heights[0]
+    }
+
+    /// The complete node of height `height` at `index` inside the tile.
+    pub fn node(&self, height: u8, index: usize) -> Option<Hash> {
+        self.heights
+            .get(usize::from(height))
+            .and_then(|row| row.get(index))
+            .copied()
     }
 }
 
@@ -557,6 +623,14 @@ impl<R: TileReader + ?Sized> NodeSource for TileSource<'_, R> {
         let count = 1usize << k;
         let width = self.width(tile_level, tile_index);
 
+        if let Some(nodes) = self.reader.tile_nodes(tile_level, tile_index, width)? {
+            return nodes.node(k, offset >> k).ok_or(LedgerError::TileTooShort {
+                level: tile_level,
+                index: tile_index,
+                got: nodes.width(),
+                want: offset + count,
+            });
+        }
         let mut cache = self.cache.borrow_mut();
         let hashes = match cache.entry((tile_level, tile_index)) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),

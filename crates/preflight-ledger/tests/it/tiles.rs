@@ -8,7 +8,9 @@ use preflight_ledger::tiles::{
     self, EntryBundle, Tile, TilePath, decode_entry_bundle, decode_tile, encode_entry_bundle,
     encode_tile, entries_path, tile_path,
 };
-use preflight_ledger::{Hash, LedgerError, MemoryLog, TileReader, TileSource, leaf_hash, tree};
+use preflight_ledger::{
+    Hash, LedgerError, MemoryLog, TileNodes, TileReader, TileSource, leaf_hash, tree,
+};
 use rand::Rng;
 
 use crate::support::{self, entries, leaf_hashes, mth};
@@ -371,4 +373,82 @@ fn proofs_read_a_few_tiles_per_tile_level() {
             counting.reads.get()
         );
     }
+}
+
+/// A reader that keeps every tile's nodes, as a server's cache would.
+struct WithNodes<'a> {
+    log: &'a MemoryLog,
+    kept: std::cell::RefCell<BTreeMap<(u8, u64, u16), std::sync::Arc<TileNodes>>>,
+}
+
+impl TileReader for WithNodes<'_> {
+    fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, LedgerError> {
+        self.log.tile(level, index, width)
+    }
+
+    fn tile_nodes(
+        &self,
+        level: u8,
+        index: u64,
+        width: u16,
+    ) -> Result<Option<std::sync::Arc<TileNodes>>, LedgerError> {
+        let mut kept = self.kept.borrow_mut();
+        if let Some(nodes) = kept.get(&(level, index, width)) {
+            return Ok(Some(nodes.clone()));
+        }
+        let mut hashes = self.log.tile(level, index, width)?;
+        hashes.truncate(usize::from(width));
+        let nodes = std::sync::Arc::new(TileNodes::new(hashes));
+        kept.insert((level, index, width), nodes.clone());
+        Ok(Some(nodes))
+    }
+}
+
+#[test]
+fn kept_tile_nodes_give_the_same_roots_and_proofs() {
+    let (log, _) = written(&[40_000, 30_000, 1]);
+    let kept = WithNodes {
+        log: &log,
+        kept: Default::default(),
+    };
+    let mut rng = support::rng(13);
+    for _ in 0..200 {
+        let size = rng.gen_range(1..=log.size());
+        let index = rng.gen_range(0..size);
+        let old = rng.gen_range(1..=size);
+        let plain = TileSource::new(&log, size);
+        let fast = TileSource::new(&kept, size);
+        assert_eq!(
+            fast.root().unwrap(),
+            plain.root().unwrap(),
+            "root of {size}"
+        );
+        assert_eq!(
+            fast.inclusion_proof(index).unwrap(),
+            plain.inclusion_proof(index).unwrap(),
+            "inclusion of {index} in {size}"
+        );
+        if old < size {
+            assert_eq!(
+                fast.consistency_proof(old).unwrap(),
+                plain.consistency_proof(old).unwrap(),
+                "consistency {old} to {size}"
+            );
+        }
+    }
+}
+
+#[test]
+fn tile_nodes_hold_exactly_the_complete_nodes() {
+    let hashes: Vec<Hash> = (0..5u8).map(|i| leaf_hash(&[i])).collect();
+    let nodes = TileNodes::new(hashes.clone());
+    assert_eq!(nodes.width(), 5);
+    assert_eq!(nodes.node(0, 4), Some(hashes[4]));
+    assert_eq!(
+        nodes.node(1, 1),
+        Some(preflight_ledger::node_hash(&hashes[2], &hashes[3]))
+    );
+    assert_eq!(nodes.node(1, 2), None, "leaves 4..6 are not all there");
+    assert_eq!(nodes.node(2, 0), Some(tree::root_from_hashes(&hashes[..4])));
+    assert_eq!(nodes.node(3, 0), None);
 }

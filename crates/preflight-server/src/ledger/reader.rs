@@ -1,23 +1,30 @@
 //! Tiles read from the store for proof computation. The ledger crate's
 //! tree code is synchronous, so proofs run on a blocking thread that reads
-//! tiles through the async store; full tiles never change and are cached.
+//! tiles through the async store. A tile at a given width never changes, so
+//! every tile read is kept with its interior nodes hashed: a proof then
+//! costs lookups, not hashing.
 
 use preflight_ledger::tiles::{TILE_WIDTH, decode_tile};
-use preflight_ledger::{Hash, LedgerError, TileReader};
+use preflight_ledger::{Hash, LedgerError, TileNodes, TileReader};
 use preflight_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::runtime::Handle;
 
-/// Full tiles kept in memory, at most this many (about 64 MiB).
-const CACHE_LIMIT: usize = 8192;
+/// Tiles kept in memory with their nodes, at most this many (a full one is
+/// 16 KiB: about 64 MiB).
+const CACHE_LIMIT: usize = 4096;
 
-/// Tiles by `(level, index)`.
+/// Full tiles by `(level, index)`.
 type TileMap = HashMap<(u8, u64), Arc<Vec<Hash>>>;
 
-/// Full tiles already read, shared by the integrator and the proof routes.
+/// Tiles with their nodes by `(level, index, width)`.
+type NodeMap = HashMap<(u8, u64, u16), Arc<TileNodes>>;
+
+/// Tiles already read, shared by the integrator and the proof routes: full
+/// tiles' hashes, and every tile's nodes at the widths proofs asked for.
 #[derive(Clone, Debug, Default)]
-pub struct FullTileCache(Arc<Mutex<TileMap>>);
+pub struct FullTileCache(Arc<Mutex<TileMap>>, Arc<Mutex<NodeMap>>);
 
 /// Reads tiles from the store, blocking the calling (blocking-pool) thread.
 #[derive(Debug)]
@@ -79,6 +86,32 @@ impl TileReader for StoreTiles {
             cache.insert((level, index), Arc::new(hashes.clone()));
         }
         Ok(hashes)
+    }
+
+    fn tile_nodes(
+        &self,
+        level: u8,
+        index: u64,
+        width: u16,
+    ) -> Result<Option<Arc<TileNodes>>, LedgerError> {
+        // Tiles of an integration not yet committed are not kept.
+        if self.overlay.contains_key(&(level, index)) {
+            return Ok(None);
+        }
+        let key = (level, index, width);
+        if let Some(hit) = self.cache.1.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(Some(hit));
+        }
+        let mut hashes = self.tile(level, index, width)?;
+        hashes.truncate(usize::from(width));
+        let nodes = Arc::new(TileNodes::new(hashes));
+        if let Ok(mut cache) = self.cache.1.lock() {
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(key, nodes.clone());
+        }
+        Ok(Some(nodes))
     }
 }
 
