@@ -33,6 +33,8 @@ pub enum EventKind {
     ModelCallFinished,
     /// The review's data key was destroyed: its transcripts can no longer be read.
     TranscriptsDestroyed,
+    EvaluationQueued,
+    EvaluationFinished,
 }
 
 snake_enum_text!(
@@ -58,6 +60,8 @@ snake_enum_text!(
         ModelCalled = "model_called",
         ModelCallFinished = "model_call_finished",
         TranscriptsDestroyed = "transcripts_destroyed",
+        EvaluationQueued = "evaluation_queued",
+        EvaluationFinished = "evaluation_finished",
     ]
 );
 

@@ -12,9 +12,8 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        for event in events {
-            crate::events::append(&mut tx, event).await?;
-        }
+        let all: Vec<&Event> = events.iter().collect();
+        crate::events::append_all(&mut tx, &all).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -11,16 +11,47 @@ use sqlx::Row;
 /// index is taken under the `ledger_state` row lock, so indexes are dense
 /// and never reused.
 pub(crate) async fn append(conn: &mut AnyConnection, event: &Event) -> Result<u64, StoreError> {
+    let index = reserve(conn, 1).await?;
+    write_at(conn, event, index).await?;
+    Ok(index)
+}
+
+/// Writes `events` with consecutive leaf indexes, in slice order, taking
+/// them with one update of the counter (a batch does not rewrite the
+/// counter row once per event).
+pub(crate) async fn append_all(
+    conn: &mut AnyConnection,
+    events: &[&Event],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let first = reserve(conn, events.len()).await?;
+    for (offset, event) in (0u64..).zip(events) {
+        write_at(conn, event, first + offset).await?;
+    }
+    Ok(())
+}
+
+/// Takes `n` leaf indexes under the counter's row lock; returns the first.
+async fn reserve(conn: &mut AnyConnection, n: usize) -> Result<u64, StoreError> {
+    let n = i64::try_from(n).map_err(|e| StoreError::corrupt("ledger batch", e))?;
+    let first: i64 = sqlx::query(
+        "UPDATE ledger_state SET next_index = next_index + $1 WHERE id = 1 RETURNING next_index - $1 AS idx",
+    )
+    .bind(n)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("idx")?;
+    u64::try_from(first).map_err(|e| StoreError::corrupt("ledger index", e))
+}
+
+async fn write_at(conn: &mut AnyConnection, event: &Event, index: u64) -> Result<(), StoreError> {
     let mut salt = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut salt);
     let record = serde_json::to_string(event).map_err(|e| StoreError::corrupt("event", e))?;
     let entry = LedgerEntry::of(event, &salt, &record);
-    let index: i64 = sqlx::query(
-        "UPDATE ledger_state SET next_index = next_index + 1 WHERE id = 1 RETURNING next_index - 1 AS idx",
-    )
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("idx")?;
+    let index = i64::try_from(index).map_err(|e| StoreError::corrupt("ledger index", e))?;
     sqlx::query(
         "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -42,7 +73,7 @@ pub(crate) async fn append(conn: &mut AnyConnection, event: &Event) -> Result<u6
         .bind(String::from_utf8_lossy(&entry.to_bytes()).into_owned())
         .execute(&mut *conn)
         .await?;
-    u64::try_from(index).map_err(|e| StoreError::corrupt("ledger index", e))
+    Ok(())
 }
 
 impl Store {

@@ -368,8 +368,9 @@ impl Store {
             .bind(call.id.to_string())
             .execute(&mut *tx)
             .await?;
-            events::append(&mut tx, &call.event).await?;
         }
+        let all: Vec<&Event> = calls.iter().map(|c| &c.event).collect();
+        events::append_all(&mut tx, &all).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -604,9 +605,9 @@ async fn insert_started(conn: &mut AnyConnection, calls: &[CallStarted]) -> Resu
         .bind(time::encode(call.started_at))
         .execute(&mut *conn)
         .await?;
-        events::append(conn, &call.event).await?;
     }
-    Ok(())
+    let all: Vec<&Event> = calls.iter().map(|c| &c.event).collect();
+    events::append_all(conn, &all).await
 }
 
 /// A SUM over no rows is NULL.

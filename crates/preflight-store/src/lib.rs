@@ -5,6 +5,7 @@
 mod bulk;
 mod envelope;
 mod error;
+mod evaluations;
 mod events;
 mod findings;
 mod gateway;
@@ -20,6 +21,7 @@ mod vetting;
 
 pub use envelope::MasterKey;
 pub use error::StoreError;
+pub use evaluations::{ClaimedRun, EvaluationRun, RunState};
 pub use gateway::{
     CallFinished, CallStarted, GATEWAY_TOKEN_PREFIX, GatewayGrant, GatewayTokenRecord, GrantLookup,
     ModelCall, Transcript, UsageRow,
