@@ -1,7 +1,12 @@
-//! Evaluation of models against benchmark suites, the pure half: suite
-//! files, datasets and their importers, prompt building, scoring and
-//! statistics. No network, no clock, no async; the only IO is reading suite
-//! and dataset files.
+//! Evaluation of models against benchmark suites.
+//!
+//! The pure half: suite files, datasets and their importers, prompt
+//! building, scoring and statistics; no network, no clock, no async, the
+//! only IO reading suite and dataset files. The async half sits in three
+//! modules on top of it: [`client`] (the [`ModelClient`] trait and its
+//! OpenAI-compatible and Anthropic implementations), [`runner`] (connection
+//! limit, retries, time limits, response cache, resumable runs) and [`log`]
+//! (the crash-safe JSON Lines log, reports and Inspect `.eval` export).
 //!
 //! How a runner uses it, per suite:
 //! 1. [`Suite::load`] a suite file and [`Suite::build`] it into a [`Task`]
@@ -17,9 +22,12 @@
 //! 5. collect [`stats::SampleScores`] and [`stats::summarise`] them with the
 //!    suite's epoch reducer and metrics.
 
+pub mod client;
 pub mod dataset;
 pub mod error;
+pub mod log;
 pub mod model;
+pub mod runner;
 pub mod sample;
 pub mod scorer;
 pub mod solver;
@@ -27,9 +35,12 @@ pub mod stats;
 pub mod suite;
 pub mod template;
 
+pub use client::{ClientConfig, ClientError, GenerateRequest, ModelClient, Provider};
 pub use dataset::{DatasetConfig, DatasetFormat, DatasetSource, SampleStream};
 pub use error::{BadSample, Error, Location, Result};
+pub use log::{LogError, LogReader, Record, Report, SampleRecord};
 pub use model::{ModelOutput, Usage};
+pub use runner::{LogTarget, Progress, RunConfig, RunError, RunOutcome, RunSpec};
 pub use sample::{ChatMessage, Input, Role, Sample, Target};
 pub use scorer::{JudgeCall, Score, ScoreValue, Scorer, ScorerConfig, ScorerKind, Scoring};
 pub use solver::{ChoiceLayout, GeneratePlan, Plan, PostProcess, Solver, SolverConfig, SolverKind};

@@ -1,0 +1,180 @@
+//! What a run keeps of its samples: one small entry per sample id (its
+//! tags and epoch values), counts and token totals. Built while running and
+//! again from a log, so memory grows with the number of sample ids, never
+//! with transcripts.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::record::{Header, SampleRecord, SampleStatus, SummaryRecord};
+use crate::error::Result;
+use crate::model::Usage;
+use crate::stats::{self, Bootstrap, EpochReducer, Metric, SampleScores, Summary};
+
+/// Completed samples of a run, reduced to what statistics need.
+#[derive(Debug, Clone, Default)]
+pub struct Aggregate {
+    samples: HashMap<String, Entry>,
+    done: HashSet<(String, u32)>,
+    pub records: u64,
+    pub scored: u64,
+    pub errors: u64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub usage: Usage,
+    pub judge_usage: Usage,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    tags: Vec<String>,
+    /// (epoch, value) of scored epochs, in completion order.
+    values: Vec<(u32, f64)>,
+}
+
+impl Aggregate {
+    /// Counts a completed record.
+    pub fn add(&mut self, record: &SampleRecord) {
+        self.done.insert((record.id.clone(), record.epoch));
+        self.records += 1;
+        add_usage(&mut self.usage, record.usage);
+        if let Some(judge) = record.judge_usage {
+            add_usage(&mut self.judge_usage, judge);
+        }
+        match (record.status, record.value()) {
+            (SampleStatus::Scored, Some(value)) => {
+                self.scored += 1;
+                let entry = self.samples.entry(record.id.clone()).or_default();
+                if entry.tags.is_empty() {
+                    entry.tags = record.tags.clone();
+                }
+                entry.values.push((record.epoch, value));
+            }
+            _ => {
+                self.errors += 1;
+                let kind = record.error.as_ref().map_or("unknown", |e| e.kind.as_str());
+                *self.errors_by_kind.entry(kind.to_owned()).or_default() += 1;
+            }
+        }
+    }
+
+    /// Whether this sample and epoch has a record.
+    pub fn is_done(&self, id: &str, epoch: u32) -> bool {
+        // A borrowed lookup would need a custom key type; ids are short.
+        self.done.contains(&(id.to_owned(), epoch))
+    }
+
+    /// Each scored sample's epoch values in epoch order, sorted by id.
+    pub fn sample_scores(&self) -> Vec<SampleScores> {
+        let mut scores: Vec<SampleScores> = self
+            .samples
+            .iter()
+            .map(|(id, entry)| {
+                let mut values = entry.values.clone();
+                values.sort_by_key(|(epoch, _)| *epoch);
+                SampleScores {
+                    id: id.clone(),
+                    tags: entry.tags.clone(),
+                    epochs: values.into_iter().map(|(_, v)| v).collect(),
+                }
+            })
+            .collect();
+        scores.sort_by(|a, b| a.id.cmp(&b.id));
+        scores
+    }
+
+    /// Each scored sample's value reduced over its epochs, by id.
+    pub fn reduced(&self, reducer: EpochReducer) -> Result<BTreeMap<String, f64>> {
+        self.sample_scores()
+            .into_iter()
+            .map(|s| Ok((s.id, reducer.reduce(&s.epochs)?)))
+            .collect()
+    }
+
+    /// The statistics of the run as `header` describes it.
+    pub fn report(&self, header: &Header) -> Result<Report> {
+        let scores = self.sample_scores();
+        let reducer = header.suite_config.epoch_reducer;
+        let bootstrap = Bootstrap {
+            seed: header.seed,
+            ..Bootstrap::default()
+        };
+        let metrics = report_metrics(header.epochs);
+        let (summary, by_tag) = if scores.is_empty() {
+            (None, BTreeMap::new())
+        } else {
+            (
+                Some(stats::summarise(&scores, reducer, &metrics, bootstrap)?),
+                stats::by_tag(&scores, reducer, &metrics, bootstrap)?,
+            )
+        };
+        Ok(Report {
+            expected: header.expected_records(),
+            records: self.records,
+            scored: self.scored,
+            errors: self.errors,
+            errors_by_kind: self.errors_by_kind.clone(),
+            usage: self.usage,
+            judge_usage: self.judge_usage,
+            summary,
+            by_tag,
+        })
+    }
+}
+
+fn add_usage(total: &mut Usage, more: Usage) {
+    total.input_tokens += more.input_tokens;
+    total.output_tokens += more.output_tokens;
+}
+
+/// Every metric a report shows: accuracy, stderr, Wilson and bootstrap
+/// intervals, and pass@k when samples ran more than one epoch.
+pub fn report_metrics(epochs: u32) -> Vec<Metric> {
+    let mut metrics = vec![
+        Metric::Accuracy,
+        Metric::Stderr,
+        Metric::Wilson,
+        Metric::Bootstrap,
+    ];
+    if epochs > 1 {
+        metrics.push(Metric::PassAtK);
+    }
+    metrics
+}
+
+/// A run's results: counts, tokens and statistics over the scored samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Sample records a complete run has.
+    pub expected: u64,
+    pub records: u64,
+    pub scored: u64,
+    pub errors: u64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub usage: Usage,
+    pub judge_usage: Usage,
+    /// `None` when no sample was scored.
+    pub summary: Option<Summary>,
+    pub by_tag: BTreeMap<String, Summary>,
+}
+
+impl Report {
+    /// Whether every sample and epoch has a record.
+    pub fn is_complete(&self) -> bool {
+        self.records >= self.expected
+    }
+
+    /// The log's last record.
+    pub fn summary_record(&self) -> SummaryRecord {
+        SummaryRecord {
+            completed: chrono::Utc::now(),
+            records: self.records,
+            scored: self.scored,
+            errors: self.errors,
+            summary: self.summary.clone(),
+            by_tag: self.by_tag.clone(),
+            usage: self.usage,
+            judge_usage: self.judge_usage,
+        }
+    }
+}
