@@ -13,12 +13,14 @@ mod report_html;
 mod routes;
 mod state;
 pub mod witness;
+pub mod worker;
 
 pub use error::{ApiError, ApiErrorBody};
 pub use openapi::openapi_document;
 pub use state::AppState;
 
 use axum::Router;
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -56,6 +58,14 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Answers leave at once: streamed frames are small and must not wait for
+/// Nagle's algorithm.
+fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(err) = stream.set_nodelay(true) {
+        tracing::debug!(error = %err, "TCP_NODELAY could not be set");
+    }
+}
+
 /// Only the gateway (`/v1/...`), `/healthz` and `/metrics`: a replica that
 /// scales model access alone, beside a full `serve` that integrates the ledger.
 pub fn gateway_app(state: AppState) -> Router {
@@ -80,7 +90,7 @@ pub async fn serve_gateway(
 ) -> std::io::Result<()> {
     let gateway = state.gateway.clone();
     let app = gateway_app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
+    let served = axum::serve(listener.tap_io(no_delay), app)
         .with_graceful_shutdown(shutdown)
         .await;
     gateway.close().await;
@@ -103,15 +113,48 @@ pub async fn serve(
     ));
     let sweeper = tokio::spawn(preflight_gateway::retention::run(
         state.gateway.clone(),
-        stop_rx,
+        stop_rx.clone(),
     ));
+    let (worker_stop_tx, worker_stop_rx) = tokio::sync::watch::channel(false);
+    let worker = match (&state.evaluation_logs, listener.local_addr()) {
+        (Some(dir), Ok(addr)) => {
+            let host = if addr.ip().is_unspecified() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                addr.ip()
+            };
+            let settings = worker::WorkerSettings {
+                gateway_url: format!("http://{}/v1", SocketAddr::new(host, addr.port())),
+                name: format!("serve-{}-{}", std::process::id(), addr.port()),
+                log_dir: dir.clone(),
+                max_connections: 4,
+            };
+            Some(tokio::spawn(worker::run_worker(
+                state.clone(),
+                settings,
+                worker_stop_rx,
+            )))
+        }
+        _ => None,
+    };
     let gateway = state.gateway.clone();
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
+    // The worker stops as soon as the shutdown begins (its run is resumed
+    // later), so that it does not keep calling a server that is draining.
+    let shutdown = async move {
+        shutdown.await;
+        let _ = worker_stop_tx.send(true);
+    };
+    let served = axum::serve(listener.tap_io(no_delay), app)
         .with_graceful_shutdown(shutdown)
         .await;
     // Calls relayed before the stop are recorded before the ledger's last
     // integration.
+    if let Some(worker) = worker
+        && let Err(err) = worker.await
+    {
+        tracing::error!(error = %err, "evaluation worker stopped abnormally");
+    }
     gateway.close().await;
     let _ = stop_tx.send(true);
     for (task, name) in [

@@ -2,7 +2,8 @@
 
 use crate::AppState;
 use crate::routes::{
-    findings, gateway, health, ledger, me, orgs, partners, report, submissions, terms, users,
+    evaluations, findings, gateway, health, ledger, me, orgs, partners, report, submissions, terms,
+    users,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -29,6 +30,7 @@ use utoipa_axum::routes;
         (name = "findings", description = "Findings and the developer's answers"),
         (name = "reports", description = "The review report"),
         (name = "gateway", description = "Gateway tokens, calls to the model, usage and transcripts; the model itself is at /v1/chat/completions"),
+        (name = "evaluations", description = "Benchmark suites the government runs against the model, through the gateway"),
         (name = "ledger", description = "Proofs from the tamper-evident audit ledger; the signed checkpoint and tiles are at /ledger/checkpoint and /ledger/tile/..."),
     )
 )]
@@ -85,6 +87,12 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(gateway::list_calls))
         .routes(routes!(gateway::usage))
         .routes(routes!(gateway::transcript))
+        .routes(routes!(evaluations::list_suites))
+        .routes(routes!(
+            evaluations::queue_evaluation,
+            evaluations::list_evaluations
+        ))
+        .routes(routes!(evaluations::get_evaluation))
         .routes(routes!(health::version))
 }
 

@@ -1,7 +1,9 @@
 use crate::ledger::LedgerSettings;
 use preflight_gateway::{GatewaySettings, GatewayState};
 use preflight_store::{MasterKey, Store, TokenPepper};
+use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
@@ -11,6 +13,13 @@ pub struct AppState {
     pub master: MasterKey,
     pub ledger: LedgerSettings,
     pub gateway: GatewayState,
+    /// Where the suite files the government may run are.
+    pub suites_dir: PathBuf,
+    /// Where the in-process evaluation worker keeps its run logs; `None`
+    /// runs no worker inside `serve`.
+    pub evaluation_logs: Option<PathBuf>,
+    /// Wakes the evaluation worker when a run is queued.
+    pub(crate) evaluation_wakeup: Arc<Notify>,
     pub(crate) tiles: crate::ledger::FullTileCache,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
@@ -37,8 +46,22 @@ impl AppState {
             master,
             ledger: LedgerSettings::ephemeral(),
             gateway,
+            suites_dir: PathBuf::from("suites"),
+            evaluation_logs: None,
+            evaluation_wakeup: Arc::default(),
             tiles: Default::default(),
         }
+    }
+
+    pub fn with_suites_dir(mut self, dir: PathBuf) -> Self {
+        self.suites_dir = dir;
+        self
+    }
+
+    /// Runs an evaluation worker inside `serve`, with its logs in `dir`.
+    pub fn with_evaluation_worker(mut self, dir: PathBuf) -> Self {
+        self.evaluation_logs = Some(dir);
+        self
     }
 
     pub fn with_ledger(mut self, ledger: LedgerSettings) -> Self {

@@ -71,6 +71,35 @@ impl GatewayOptions {
     }
 }
 
+/// Where benchmark suites are and who runs them (for `serve` and `worker`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvaluationOptions {
+    /// The suite files government evaluators may attach to a review.
+    #[arg(long, env = "PREFLIGHT_SUITES_DIR", default_value = "suites")]
+    pub suites_dir: PathBuf,
+    /// Run no evaluation worker inside this process (runs then wait for a
+    /// `preflight worker`).
+    #[arg(long, env = "PREFLIGHT_NO_EVALUATION_WORKER")]
+    pub no_evaluation_worker: bool,
+}
+
+impl EvaluationOptions {
+    /// `state` with the suite directory and, unless disabled, the worker
+    /// keeping its run logs under `data_dir/evaluations`.
+    pub fn apply(
+        &self,
+        state: preflight_server::AppState,
+        data_dir: &Path,
+    ) -> preflight_server::AppState {
+        let state = state.with_suites_dir(self.suites_dir.clone());
+        if self.no_evaluation_worker {
+            state
+        } else {
+            state.with_evaluation_worker(data_dir.join("evaluations"))
+        }
+    }
+}
+
 /// The opened store with the instance secrets.
 #[derive(Debug)]
 pub struct Instance {

@@ -41,6 +41,9 @@ pub struct DemoArgs {
     /// model, else the submission's name).
     #[arg(long)]
     pub model_name: Option<String>,
+    /// The suite files (the demo runs `smoke`).
+    #[arg(long, env = "PREFLIGHT_SUITES_DIR", default_value = "suites")]
+    pub suites_dir: PathBuf,
     /// Address to serve on; if taken, any free port is used.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -128,7 +131,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         Err(_) => tokio::net::TcpListener::bind("127.0.0.1:0").await?,
     };
     let addr = listener.local_addr()?;
-    let state = instance.app_state();
+    let state = instance
+        .app_state()
+        .with_suites_dir(args.suites_dir.clone())
+        .with_evaluation_worker(args.data_dir.join("evaluations"));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(preflight_server::serve(listener, state, async move {
         tokio::select! {
@@ -390,6 +396,20 @@ async fn tell(
 
     story.step("The government phase opens: evaluators test first and file what they find.");
     review::transition(&people.gov, &id, "start_government_phase").await?;
+    let run = people
+        .gov
+        .post(
+            &format!("/submissions/{id}/evaluations"),
+            &json!({ "suite": "smoke" }),
+        )
+        .await?;
+    let run_id = run["id"].as_str().context("run id")?.to_owned();
+    story.say("the evaluator attaches the `smoke` suite (multiple-choice security questions); a worker runs it through the gateway");
+    let finished = demo_calls::finished_run(&people.gov, &id, &run_id).await?;
+    for line in demo_calls::run_lines(&finished) {
+        story.say(&line);
+    }
+    story.look(&format!("/submissions/{id}/evaluations/{run_id}"));
     let gov_session = GatewaySession::open(&people.gov, &id, "sealed benchmark runs").await?;
     let answer = gov_session
         .ask("Which CWE describes SQL injection?", 24, false)

@@ -175,3 +175,42 @@ pub async fn usage_lines(
     ));
     Ok(lines)
 }
+
+/// Waits for an evaluation run to finish (two minutes at most).
+pub async fn finished_run(client: &Client, review: &str, run: &str) -> Result<Value> {
+    for _ in 0..1200 {
+        let state = client
+            .get(&format!("/submissions/{review}/evaluations/{run}"))
+            .await?;
+        match state["state"].as_str() {
+            Some("succeeded") => return Ok(state),
+            Some("failed") => bail!(
+                "the evaluation run failed: {}",
+                state["error"].as_str().unwrap_or("?")
+            ),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    bail!("the evaluation run did not finish within two minutes")
+}
+
+/// A finished run's scores, as the demo prints them.
+pub fn run_lines(run: &Value) -> Vec<String> {
+    let summary = &run["summary"];
+    let scores = &summary["scores"];
+    let number = |v: &Value| v.as_f64().map_or("?".to_owned(), |x| format!("{x:.3}"));
+    let mut lines = vec![format!(
+        "{}: accuracy {} (95% Wilson interval {} to {}), {} of {} samples scored, {} errors",
+        summary["suite"].as_str().unwrap_or("?"),
+        number(&scores["accuracy"]),
+        number(&scores["wilson"]["lower"]),
+        number(&scores["wilson"]["upper"]),
+        summary["scored"],
+        summary["samples"],
+        summary["errors"],
+    )];
+    if let Some(stderr) = scores["stderr"].as_f64() {
+        lines.push(format!("standard error {stderr:.3}; the model is a small base model, so near chance is expected"));
+    }
+    lines
+}

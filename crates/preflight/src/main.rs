@@ -5,6 +5,9 @@ mod client;
 mod config;
 mod demo;
 mod demo_calls;
+mod eval_command;
+mod eval_html;
+mod eval_progress;
 mod keys;
 mod ledger_verify;
 mod local_model;
@@ -41,6 +44,11 @@ enum Command {
         after_help = "Example:\n  preflight gateway --data-dir ./preflight-data --listen 127.0.0.1:8081"
     )]
     Gateway(serve::GatewayArgs),
+    /// Run queued evaluation runs (beside `serve`, which also runs them unless told not to).
+    #[command(
+        after_help = "Example:\n  preflight worker --data-dir ./preflight-data --gateway-url http://127.0.0.1:8080/v1"
+    )]
+    Worker(serve::WorkerArgs),
     /// Walk one model through a whole review on a fresh store, then keep serving.
     #[command(
         after_help = "Example:\n  preflight demo\n  preflight demo --exit --data-dir /tmp/pf-demo"
@@ -60,6 +68,9 @@ enum Command {
     /// Verify the tamper-evident audit ledger, or export its evidence.
     #[command(subcommand)]
     Ledger(ledger_verify::LedgerCommand),
+    /// Benchmark suites against a model: run, report, compare.
+    #[command(subcommand)]
+    Eval(eval_command::EvalCommand),
     /// The local model (Gemma 3 270M) for tests and the demo.
     #[command(subcommand)]
     Model(model_command::ModelCommand),
@@ -77,7 +88,9 @@ fn main() -> Result<()> {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Gateway(args) => serve::run_gateway(args).await,
+            Command::Worker(args) => serve::run_worker(args).await,
             Command::Model(cmd) => model_command::run(cmd).await,
+            Command::Eval(cmd) => eval_command::run(cmd).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
             Command::Keygen(args) => keys::keygen(&args),

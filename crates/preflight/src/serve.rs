@@ -1,4 +1,4 @@
-use crate::config::{GatewayOptions, StoreArgs};
+use crate::config::{EvaluationOptions, GatewayOptions, StoreArgs};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::net::SocketAddr;
@@ -12,6 +12,28 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub gateway: GatewayOptions,
+    #[command(flatten)]
+    pub evaluation: EvaluationOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The gateway the runs call the model through (a `serve` or `gateway`
+    /// of the same instance).
+    #[arg(
+        long,
+        env = "PREFLIGHT_GATEWAY_URL",
+        default_value = "http://127.0.0.1:8080/v1"
+    )]
+    pub gateway_url: String,
+    /// The suite files.
+    #[arg(long, env = "PREFLIGHT_SUITES_DIR", default_value = "suites")]
+    pub suites_dir: std::path::PathBuf,
+    /// Requests in flight at once per run (the terms' limits still apply).
+    #[arg(long, default_value_t = 4)]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Args)]
@@ -51,7 +73,10 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         log_key = %instance.ledger.signer.verifier().to_key_string(),
         "ledger verifier key"
     );
-    let state = instance.app_state_with(args.gateway.settings());
+    let state = args.evaluation.apply(
+        instance.app_state_with(args.gateway.settings()),
+        &args.store.data_dir,
+    );
     preflight_server::serve(listener, state, shutdown_signal()).await?;
     instance.store.close().await;
     tracing::info!("preflight stopped");
@@ -71,6 +96,32 @@ pub async fn run_gateway(args: GatewayArgs) -> Result<()> {
     preflight_server::serve_gateway(listener, state, shutdown_signal()).await?;
     instance.store.close().await;
     tracing::info!("preflight gateway stopped");
+    Ok(())
+}
+
+/// Runs evaluation runs queued on the instance's store until stopped.
+pub async fn run_worker(args: WorkerArgs) -> Result<()> {
+    init_logging("info");
+    let instance = args.store.open().await?;
+    let state = instance
+        .app_state()
+        .with_suites_dir(args.suites_dir.clone());
+    let settings = preflight_server::worker::WorkerSettings {
+        gateway_url: args.gateway_url.trim_end_matches('/').to_owned(),
+        name: format!("worker-{}", std::process::id()),
+        log_dir: args.store.data_dir.join("evaluations"),
+        max_connections: args.max_connections.max(1),
+    };
+    tracing::info!(gateway = %settings.gateway_url, name = %settings.name, "preflight worker started");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(preflight_server::worker::run_worker(
+        state, settings, stop_rx,
+    ));
+    shutdown_signal().await;
+    let _ = stop_tx.send(true);
+    worker.await.context("the worker stopped abnormally")?;
+    instance.store.close().await;
+    tracing::info!("preflight worker stopped");
     Ok(())
 }
 

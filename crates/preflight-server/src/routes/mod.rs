@@ -1,3 +1,4 @@
+pub mod evaluations;
 pub mod findings;
 pub mod gateway;
 pub mod health;

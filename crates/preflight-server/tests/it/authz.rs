@@ -376,6 +376,36 @@ fn table() -> Vec<Row> {
                 |_, _| false,
             )
         },
+        // Evaluations: the government runs suites; the developer reads the
+        // aggregate scores; partners see none.
+        row("GET", "/suites", |who, _| {
+            matches!(who, Who::Admin | Who::Gov)
+        }),
+        Row {
+            body: Body::Json(|_| json!({ "suite": "smoke", "limit": 1 })),
+            mutates: false,
+            ..review(
+                "POST",
+                "/submissions/{submission_id}/evaluations",
+                PartnerPhase,
+                |who, _| who == Who::Gov,
+            )
+        },
+        review(
+            "GET",
+            "/submissions/{submission_id}/evaluations",
+            PartnerPhase,
+            |who, lab| matches!(who, Who::Admin | Who::Gov) || owner(who, lab),
+        ),
+        Row {
+            refused: 404,
+            ..review(
+                "GET",
+                "/submissions/{submission_id}/evaluations/{run_id}",
+                PartnerPhase,
+                |_, _| false,
+            )
+        },
         // Needs no token.
         row("GET", "/version", |_, _| true),
     ]
@@ -532,6 +562,7 @@ async fn authorization_matrix(h: &Harness) {
                     .replace("{user_id}", &w.dev_own.id)
                     .replace("{token_id}", &token_id)
                     .replace("{call_id}", &uuid::Uuid::now_v7().to_string())
+                    .replace("{run_id}", &uuid::Uuid::now_v7().to_string())
                     + match row.path {
                         "/ledger/proofs/inclusion" => "?index=0&size=1",
                         "/ledger/proofs/consistency" => "?from=1&to=1",

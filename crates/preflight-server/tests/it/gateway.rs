@@ -13,7 +13,7 @@ use std::time::Instant;
 
 /// The real local model (scripts/test.sh starts it and sets this), or `None`
 /// outside CI, where the tests that need it say they were skipped.
-fn model_url(test: &str) -> Option<String> {
+pub fn model_url(test: &str) -> Option<String> {
     match std::env::var("PREFLIGHT_TEST_MODEL_URL") {
         Ok(url) => Some(url),
         Err(_) => {
@@ -27,11 +27,11 @@ fn model_url(test: &str) -> Option<String> {
     }
 }
 
-fn upstream(kind: &str, url: &str, model: Option<&str>) -> Value {
+pub fn upstream(kind: &str, url: &str, model: Option<&str>) -> Value {
     json!({ "kind": kind, "url": url, "credential": UPSTREAM_CREDENTIAL, "model": model })
 }
 
-async fn review_at(
+pub async fn review_at(
     h: &Harness,
     w: &World,
     at: At,

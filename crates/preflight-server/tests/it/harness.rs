@@ -111,6 +111,8 @@ pub struct Harness {
     /// The gateway's state: its clock moves forward in tests of windows and
     /// retention.
     pub gateway: preflight_gateway::GatewayState,
+    /// The application's state, for starting an evaluation worker.
+    pub state: AppState,
     base: String,
     client: reqwest::Client,
     bodies: Mutex<Vec<String>>,
@@ -259,6 +261,11 @@ impl Harness {
         };
         let state =
             AppState::with_gateway_settings(store.clone(), pepper, master.clone(), settings);
+        // No worker inside: tests that run suites start one (as `preflight
+        // worker` would), so that other tests see no background writes.
+        let state = state
+            .with_suites_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites"));
+        let app_state = state.clone();
         let gateway = state.gateway.clone();
         let log_key = state.ledger.signer.verifier().to_key_string();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -274,6 +281,7 @@ impl Harness {
             log_key,
             database_url,
             gateway,
+            state: app_state,
             base: format!("http://{addr}"),
             client: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(60))
@@ -382,6 +390,11 @@ impl Harness {
     ) -> Resp {
         let req = build(self.request(method.clone(), path));
         self.exchange(method, path, req).await
+    }
+
+    /// The base URL of the running application.
+    pub fn base_url(&self) -> &str {
+        &self.base
     }
 
     /// Keeps a body seen outside [`Harness::send`] (a stream read by hand)

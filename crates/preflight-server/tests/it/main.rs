@@ -43,6 +43,7 @@ mod authz;
 mod bad_input;
 mod basics;
 mod confidentiality;
+mod evaluations;
 mod fake_upstream;
 mod gateway;
 mod harness;

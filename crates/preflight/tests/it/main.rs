@@ -6,4 +6,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod crash_safety;
+mod eval_cli;
 mod instance;
