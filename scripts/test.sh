@@ -4,7 +4,8 @@
 # Installs what the tests need when missing (Debian postgresql, a .venv with schemathesis,
 # the openai SDK and pytest, cargo-deny, the local model in ~/.cache/preflight), starts a
 # private PostgreSQL and the local model on 127.0.0.1, then runs, failing fast:
-#   fmt, clippy, cargo-deny, cargo test, cargo build, schemathesis, gateway-sdk, demo.
+#   fmt, clippy, cargo-deny, cargo test, cargo build, schemathesis, gateway-sdk,
+#   inspect-export, demo.
 # Ends with the plain line `test.sh: N passed, M failed` (N, M count stages).
 #
 # Environment:
@@ -111,6 +112,7 @@ stage build cargo build --workspace
 ensure_python_tools
 stage schemathesis bash "$PREFLIGHT_ROOT/scripts/schemathesis.sh"
 stage gateway-sdk bash "$PREFLIGHT_ROOT/scripts/gateway_sdk.sh"
+stage inspect-export bash "$PREFLIGHT_ROOT/scripts/inspect_export.sh"
 
 demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/preflight-demo.XXXXXX")"
 TMP_DIRS+=("$demo_dir")

@@ -39,3 +39,24 @@ ensure_python_tools() {
 }
 
 schemathesis_bin() { printf '%s\n' "$PREFLIGHT_VENV/bin/schemathesis"; }
+
+# Inspect (inspect-ai), whose `inspect log dump` must read our `.eval` export; in a venv
+# of its own (.venv-inspect) so its dependencies never meet the other tools'.
+INSPECT_VERSION="${INSPECT_VERSION:-0.3.285}"
+INSPECT_VENV="${INSPECT_VENV:-$PREFLIGHT_ROOT/.venv-inspect}"
+
+ensure_inspect() {
+    local d found=0
+    for d in "$INSPECT_VENV"/lib/python3*/site-packages/inspect_ai-"$INSPECT_VERSION".dist-info \
+        "$INSPECT_VENV"/lib/python3*/site-packages/pytest-"$PYTEST_VERSION".dist-info; do
+        [[ -d "$d" ]] && found=$((found + 1))
+    done
+    [[ $found -eq 2 ]] && return 0
+    if [[ ! -x "$INSPECT_VENV/bin/python" ]]; then
+        log "creating venv $INSPECT_VENV"
+        "$(preflight_python)" -m venv "$INSPECT_VENV"
+    fi
+    log "pip install inspect-ai==$INSPECT_VERSION pytest==$PYTEST_VERSION"
+    "$INSPECT_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        "inspect-ai==$INSPECT_VERSION" "pytest==$PYTEST_VERSION"
+}
