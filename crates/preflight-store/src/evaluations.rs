@@ -213,7 +213,7 @@ impl Store {
         .bind(time::encode(now))
         .bind(run.to_string())
         .bind(worker)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

@@ -318,7 +318,8 @@ impl Store {
 
     /// Completes calls: usage, timing, outcome and the transcript sealed
     /// under each review's data key, with a ledger entry each, in one
-    /// transaction.
+    /// transaction, committed without waiting for the disk (synced with the
+    /// next synced commit, as call starts are; see [`Store::begin_deferred`]).
     pub async fn record_calls_finished(
         &self,
         calls: &[CallFinished],
@@ -327,7 +328,7 @@ impl Store {
         if calls.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_deferred().await?;
         let mut keys = std::collections::HashMap::new();
         for call in calls {
             if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(call.submission_id)
@@ -336,7 +337,7 @@ impl Store {
                     "SELECT wrapped_data_key FROM review_keys WHERE submission_id = $1",
                 )
                 .bind(call.submission_id.to_string())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(tx.conn())
                 .await?
                 .map(|row| row.try_get::<Option<String>, _>("wrapped_data_key"))
                 .transpose()?
@@ -366,11 +367,11 @@ impl Store {
             .bind(to_i64(call.total_ms))
             .bind(sealed)
             .bind(call.id.to_string())
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         }
         let all: Vec<&Event> = calls.iter().map(|c| &c.event).collect();
-        events::append_all(&mut tx, &all).await?;
+        events::append_all(tx.conn(), &all).await?;
         tx.commit().await?;
         Ok(())
     }

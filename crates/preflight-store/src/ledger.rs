@@ -149,7 +149,7 @@ impl Store {
         sqlx::query("UPDATE ledger_checkpoints SET note = $1 WHERE size = $2")
             .bind(note)
             .bind(to_i64(size)?)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

@@ -18,6 +18,10 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    /// Where write transactions run. On SQLite one connection: writers queue
+    /// for it in the process (woken as soon as it is free) instead of
+    /// sleeping in SQLite's busy handler; on PostgreSQL the same pool.
+    pub(crate) writer: AnyPool,
     backend: Backend,
     /// Bumped after every change that can change who may reach a model
     /// (stages, outcomes, signed terms, revoked gateway tokens, destroyed
@@ -45,30 +49,41 @@ impl Store {
             }
             _ => url.to_owned(),
         };
-        let options = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10));
-        let options = if backend == Backend::Sqlite {
-            options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    // Every acknowledged change, and its ledger entry, survives
-                    // a power cut: the WAL is synced at each commit.
-                    conn.execute("PRAGMA synchronous = FULL").await?;
-                    Ok(())
+        let options = |connections: u32| {
+            let options = AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(30));
+            if backend == Backend::Sqlite {
+                options.after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // Every acknowledged change, and its ledger entry,
+                        // survives a power cut: the WAL is synced at each commit.
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        Ok(())
+                    })
                 })
-            })
-        } else {
-            options
+            } else {
+                options
+            }
         };
-        let pool = options.connect(&url).await?;
-        if backend == Backend::Sqlite {
-            pool.execute("PRAGMA journal_mode = WAL").await?;
-        }
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                let writer = options(1).connect(&url).await?;
+                writer.execute("PRAGMA journal_mode = WAL").await?;
+                sqlx::migrate!("./migrations").run(&writer).await?;
+                (options(4).connect(&url).await?, writer)
+            }
+            Backend::Postgres => {
+                let pool = options(16).connect(&url).await?;
+                sqlx::migrate!("./migrations").run(&pool).await?;
+                (pool.clone(), pool)
+            }
+        };
         Ok(Self {
             pool,
+            writer,
             backend,
             access_generation: Arc::default(),
         })
@@ -87,8 +102,8 @@ impl Store {
     /// (`BEGIN IMMEDIATE`) so concurrent writers wait instead of failing.
     pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 
@@ -99,7 +114,7 @@ impl Store {
     /// On SQLite the connection runs with `synchronous = NORMAL` for this
     /// transaction only; on PostgreSQL `synchronous_commit` is off for it.
     pub(crate) async fn begin_deferred(&self) -> Result<DeferredTx, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         match self.backend {
             Backend::Sqlite => {
                 conn.execute("PRAGMA synchronous = NORMAL").await?;
@@ -133,6 +148,7 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 
@@ -153,7 +169,11 @@ impl DeferredTx {
 
     pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
         let mut conn = self.conn.take().expect("committed once");
-        conn.execute("COMMIT").await?;
+        if let Err(err) = conn.execute("COMMIT").await {
+            // Its state is unknown: never hand it back to the pool.
+            drop(conn.detach());
+            return Err(err.into());
+        }
         if self.backend == Backend::Sqlite {
             conn.execute("PRAGMA synchronous = FULL").await?;
         }
