@@ -3,9 +3,13 @@
 //! batch sizes and writer counts, the integrator's throughput, and proof
 //! latency on a large log, on SQLite and PostgreSQL; prints one markdown
 //! table. `bench/run` builds it, starts a private PostgreSQL and runs it.
+//!
+//! `preflight-bench gateway` is the model-access gateway's benchmark (see
+//! the `gateway` module); `bench/gateway` runs it.
 
 mod appends;
 mod backend;
+mod gateway;
 mod host;
 mod log;
 mod proofs;
@@ -30,7 +34,8 @@ const POSTGRES_LOG_CAP: u64 = 200_000;
 /// Ledger benchmark: durable appends, integration and proof latency.
 #[derive(Debug, Parser)]
 #[command(after_help = "Examples:\n  bench/run\n  bench/run --quick\n  \
-    preflight-bench --backends sqlite --entries 100000")]
+    preflight-bench --backends sqlite --entries 100000\n\n\
+    The gateway benchmark: preflight-bench gateway --help")]
 struct Args {
     /// Entries in the log the proofs are timed on [default: 1000000; --quick: 20000].
     #[arg(long)]
@@ -110,6 +115,10 @@ impl Plan {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "gateway") {
+        let args = gateway::Args::parse_from(std::env::args_os().skip(1));
+        return gateway::main(args).await;
+    }
     let args = Args::parse();
     let plan = Plan::of(&args)?;
     let started = Instant::now();
