@@ -5,7 +5,9 @@
 //! table. `bench/run` builds it, starts a private PostgreSQL and runs it.
 //!
 //! `preflight-bench gateway` is the model-access gateway's benchmark (see
-//! the `gateway` module); `bench/gateway` runs it.
+//! the `gateway` module); `bench/gateway` runs it. `preflight-bench
+//! sandbox` is the sandbox backend's (the `sandbox` module); `bench/sandbox`
+//! runs it.
 
 mod appends;
 mod backend;
@@ -13,6 +15,7 @@ mod gateway;
 mod host;
 mod log;
 mod proofs;
+mod sandbox;
 mod stats;
 mod table;
 mod workload;
@@ -35,7 +38,8 @@ const POSTGRES_LOG_CAP: u64 = 200_000;
 #[derive(Debug, Parser)]
 #[command(after_help = "Examples:\n  bench/run\n  bench/run --quick\n  \
     preflight-bench --backends sqlite --entries 100000\n\n\
-    The gateway benchmark: preflight-bench gateway --help")]
+    The gateway benchmark: preflight-bench gateway --help\n\
+    The sandbox benchmark: preflight-bench sandbox --help")]
 struct Args {
     /// Entries in the log the proofs are timed on [default: 1000000; --quick: 20000].
     #[arg(long)]
@@ -118,6 +122,10 @@ async fn main() -> Result<()> {
     if std::env::args_os().nth(1).is_some_and(|a| a == "gateway") {
         let args = gateway::Args::parse_from(std::env::args_os().skip(1));
         return gateway::main(args).await;
+    }
+    if std::env::args_os().nth(1).is_some_and(|a| a == "sandbox") {
+        let args = sandbox::Args::parse_from(std::env::args_os().skip(1));
+        return sandbox::main(args).await;
     }
     let args = Args::parse();
     let plan = Plan::of(&args)?;
