@@ -4,8 +4,8 @@
 # Installs what the tests need when missing (Debian postgresql, a .venv with schemathesis,
 # the openai SDK and pytest, cargo-deny, the local model in ~/.cache/preflight), starts a
 # private PostgreSQL and the local model on 127.0.0.1, then runs, failing fast:
-#   fmt, clippy, cargo-deny, cargo test, cargo build, schemathesis, gateway-sdk,
-#   inspect-export, demo.
+#   fmt, clippy, cargo-deny, cargo test, cargo build, ctf-validate, ctf-demo-validate,
+#   schemathesis, gateway-sdk, inspect-export, demo.
 # Ends with the plain line `test.sh: N passed, M failed` (N, M count stages).
 #
 # Environment:
@@ -25,6 +25,8 @@ source "$PREFLIGHT_ROOT/scripts/lib/postgres.sh"
 source "$PREFLIGHT_ROOT/scripts/lib/python.sh"
 # shellcheck source-path=SCRIPTDIR
 source "$PREFLIGHT_ROOT/scripts/lib/model.sh"
+# shellcheck source-path=SCRIPTDIR
+source "$PREFLIGHT_ROOT/scripts/lib/sandbox.sh"
 
 cd "$PREFLIGHT_ROOT"
 
@@ -102,12 +104,21 @@ fi
 
 pg_ensure_installed
 pg_start
+# bubblewrap and the CTF tools the sandboxes expose read-only.
+sandbox_tools_install
 # The real local model for the gateway and evaluation tests, served by the binary itself.
 cargo build -p preflight
 model_start
 stage test cargo test --workspace --no-fail-fast
 
 stage build cargo build --workspace
+
+# Every InterCode task saved as confirmed solvable is solved again by its reference
+# solution in the sandbox; so is every shipped native task.
+stage ctf-validate "$CARGO_TARGET_DIR/debug/preflight" eval validate suites/intercode.toml \
+    --recheck suites/intercode/validation.json
+stage ctf-demo-validate "$CARGO_TARGET_DIR/debug/preflight" eval validate suites/ctf-demo \
+    --recheck suites/ctf-demo/validation.json
 
 ensure_python_tools
 stage schemathesis bash "$PREFLIGHT_ROOT/scripts/schemathesis.sh"

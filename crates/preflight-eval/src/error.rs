@@ -30,10 +30,6 @@ pub enum Error {
         value: String,
         reason: String,
     },
-    #[error(
-        "solver kind \"agent\" is not available yet: the agentic solver (tools, sandbox) has not been built; use \"generate\" or \"multiple_choice\""
-    )]
-    AgentNotAvailable,
     #[error("{context} template {template:?}: {reason}")]
     Template {
         context: &'static str,

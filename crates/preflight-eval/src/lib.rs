@@ -14,15 +14,17 @@
 //! 2. [`DatasetSource::check`] the dataset once (every bad record at once),
 //!    then stream [`DatasetSource::samples`];
 //! 3. per sample and epoch, [`Solver::plan`] gives a [`Plan`]: send a
-//!    [`GeneratePlan`]'s messages with the model client (refuse
-//!    [`Plan::Agent`] with [`Error::AgentNotAvailable`]);
+//!    [`GeneratePlan`]'s messages with the model client, or run a
+//!    [`Plan::Agent`]'s tool loop in a sandbox;
 //! 4. [`Scorer::score`] the [`ModelOutput`] against the plan; for
 //!    [`Scoring::Judge`], send the [`JudgeCall`] to the judge and
 //!    [`Scorer::grade`] its raw output;
 //! 5. collect [`stats::SampleScores`] and [`stats::summarise`] them with the
 //!    suite's epoch reducer and metrics.
 
+pub mod agent;
 pub mod client;
+pub mod ctf;
 pub mod dataset;
 pub mod error;
 pub mod log;
@@ -41,7 +43,7 @@ pub use error::{BadSample, Error, Location, Result};
 pub use log::{LogError, LogReader, Record, Report, SampleRecord};
 pub use model::{ModelOutput, Usage};
 pub use runner::{LogTarget, Progress, RunConfig, RunError, RunOutcome, RunSpec};
-pub use sample::{ChatMessage, Input, Role, Sample, Target};
+pub use sample::{ChatMessage, Input, Role, Sample, Target, ToolCall};
 pub use scorer::{JudgeCall, Score, ScoreValue, Scorer, ScorerConfig, ScorerKind, Scoring};
 pub use solver::{ChoiceLayout, GeneratePlan, Plan, PostProcess, Solver, SolverConfig, SolverKind};
 pub use suite::{Limits, Suite, Task};

@@ -49,11 +49,26 @@ pub enum Input {
 }
 
 /// A chat message, shaped like an OpenAI chat message with text content;
-/// the model client converts it to its wire form.
+/// the model client converts it to its wire form. An assistant message may
+/// call tools; a `tool` message answers one call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub role: Role,
     pub content: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a `tool` message answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
+}
+
+/// A function call made by the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    /// The arguments as the model wrote them: a JSON object, as text.
+    pub arguments: String,
 }
 
 impl ChatMessage {
@@ -61,6 +76,22 @@ impl ChatMessage {
         ChatMessage {
             role,
             content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
+    }
+    /// An assistant turn that calls `tool_calls`.
+    pub fn assistant_calls(content: impl Into<String>, tool_calls: Vec<ToolCall>) -> Self {
+        ChatMessage {
+            tool_calls,
+            ..Self::new(Role::Assistant, content)
+        }
+    }
+    /// The result of the call `tool_call_id`.
+    pub fn tool_result(tool_call_id: impl Into<String>, content: impl Into<String>) -> Self {
+        ChatMessage {
+            tool_call_id: Some(tool_call_id.into()),
+            ..Self::new(Role::Tool, content)
         }
     }
     pub fn system(content: impl Into<String>) -> Self {

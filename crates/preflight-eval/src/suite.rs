@@ -19,7 +19,7 @@
 //! exclude = ["q7"]
 //!
 //! [solver]
-//! kind = "multiple_choice"          # generate, multiple_choice, agent (reserved)
+//! kind = "multiple_choice"          # generate, multiple_choice, agent
 //! system_prompt = "You are a security analyst."
 //! template = "{prompt}\n\n{choices}"
 //! few_shot = [{ user = "…", assistant = "ANSWER: B" }]
@@ -29,7 +29,23 @@
 //! seed = 7
 //!
 //! [scorer]
-//! kind = "choice"                   # exact, includes, regex, model_graded, refusal
+//! kind = "choice"                   # exact, includes, regex, model_graded, refusal, flag
+//!
+//! [agent]                           # solver kind "agent" only
+//! max_turns = 30
+//! tool_calls = "native"             # or "text": ```bash blocks and `submit: FLAG`
+//! tools = ["bash", "python", "submit"]
+//! tool_timeout_seconds = 180
+//! output_limit_bytes = 16384
+//! max_submissions = 1
+//!
+//! [sandbox]                         # solver kind "agent" only
+//! backend = "bubblewrap"
+//! processes = 128
+//! memory_mb = 2048
+//! cpu_seconds = 120
+//! file_mb = 256
+//! max_alive = 4
 //!
 //! [limits]
 //! time_seconds = 600
@@ -43,6 +59,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::{AgentConfig, SandboxSettings};
 use crate::dataset::{DatasetConfig, DatasetSource};
 use crate::error::{Error, Result};
 use crate::scorer::{Scorer, ScorerConfig, ScorerKind};
@@ -70,6 +87,12 @@ pub struct Suite {
     pub metrics: Vec<Metric>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The agent solver's settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentConfig>,
+    /// The sandbox of each agentic sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxSettings>,
     /// The file it was read from; relative paths start at its folder.
     #[serde(skip)]
     path: PathBuf,
@@ -110,6 +133,8 @@ pub struct Task {
     pub epoch_reducer: EpochReducer,
     pub limits: Limits,
     pub metrics: Vec<Metric>,
+    /// For agentic suites, the sandbox each sample gets.
+    pub sandbox: Option<SandboxSettings>,
 }
 
 impl Suite {
@@ -162,12 +187,15 @@ impl Suite {
         Ok(Task {
             name: self.name.clone(),
             dataset: DatasetSource::from_config(&self.dataset, self.base()),
-            solver: Solver::from_config(&self.solver, self.base())?,
+            solver: Solver::from_config(&self.solver, self.base())?
+                .with_agent(&self.agent.clone().unwrap_or_default()),
             scorer: Scorer::from_config(&self.scorer)?,
             epochs: self.epochs,
             epoch_reducer: self.epoch_reducer,
             limits: self.limits,
             metrics: self.metrics.clone(),
+            sandbox: (self.solver.kind == SolverKind::Agent)
+                .then(|| self.sandbox.clone().unwrap_or_default()),
         })
     }
 
@@ -212,6 +240,60 @@ impl Suite {
             return Err(invalid(key, "0".into(), "must be at least 1"));
         }
         let solver = &self.solver;
+        if solver.kind != SolverKind::Agent {
+            for (key, set) in [
+                ("agent", self.agent.is_some()),
+                ("sandbox", self.sandbox.is_some()),
+            ] {
+                if set {
+                    return Err(invalid(
+                        key,
+                        "(set)".into(),
+                        "applies only to solver kind \"agent\"",
+                    ));
+                }
+            }
+        }
+        if let Some(agent) = &self.agent {
+            if agent.max_turns == 0 {
+                return Err(invalid("agent.max_turns", "0".into(), "must be at least 1"));
+            }
+            if agent.tool_timeout_seconds == 0 {
+                return Err(invalid(
+                    "agent.tool_timeout_seconds",
+                    "0".into(),
+                    "must be at least 1",
+                ));
+            }
+            if agent.tools.is_empty() {
+                return Err(invalid(
+                    "agent.tools",
+                    "[]".into(),
+                    "must offer at least one tool",
+                ));
+            }
+        }
+        if solver.kind == SolverKind::Agent
+            && !matches!(
+                self.scorer.kind,
+                ScorerKind::Flag | ScorerKind::Exact | ScorerKind::Includes | ScorerKind::Regex
+            )
+        {
+            return Err(invalid(
+                "scorer.kind",
+                format!("{:?}", self.scorer.kind.as_str()),
+                "an agent's submission is scored by scorer kind \"flag\", \"exact\", \"includes\" or \"regex\"",
+            ));
+        }
+        if let Some(sandbox) = &self.sandbox
+            && sandbox.backend != "bubblewrap"
+        {
+            return Err(invalid(
+                "sandbox.backend",
+                format!("{:?}", sandbox.backend),
+                "the backends are \"bubblewrap\"",
+            ));
+        }
         if solver.kind != SolverKind::MultipleChoice {
             let misplaced = [
                 ("solver.multiple_answers", solver.multiple_answers),

@@ -6,6 +6,7 @@
 mod auth;
 mod error;
 mod extract;
+mod flags;
 pub mod ledger;
 mod metrics;
 mod openapi;

@@ -22,6 +22,7 @@ pub struct AppState {
     pub(crate) evaluation_wakeup: Arc<Notify>,
     pub(crate) tiles: crate::ledger::FullTileCache,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
+    pub(crate) suite_flags: crate::flags::SuiteFlags,
 }
 
 impl AppState {
@@ -50,6 +51,7 @@ impl AppState {
             evaluation_logs: None,
             evaluation_wakeup: Arc::default(),
             tiles: Default::default(),
+            suite_flags: Default::default(),
         }
     }
 

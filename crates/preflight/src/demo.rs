@@ -49,7 +49,7 @@ pub struct DemoArgs {
     pub listen: SocketAddr,
 }
 
-struct Story {
+pub(crate) struct Story {
     base: String,
     step: usize,
 }
@@ -59,10 +59,10 @@ impl Story {
         self.step += 1;
         println!("\n{:>2}. {text}", self.step);
     }
-    fn say(&self, text: &str) {
+    pub(crate) fn say(&self, text: &str) {
         println!("    {text}");
     }
-    fn look(&self, path: &str) {
+    pub(crate) fn look(&self, path: &str) {
         println!("    look: {}/api/v1{path}", self.base);
     }
 }
@@ -410,6 +410,7 @@ async fn tell(
         story.say(&line);
     }
     story.look(&format!("/submissions/{id}/evaluations/{run_id}"));
+    demo_calls::agentic_run(&people.gov, &id, story).await?;
     let gov_session = GatewaySession::open(&people.gov, &id, "sealed benchmark runs").await?;
     let answer = gov_session
         .ask("Which CWE describes SQL injection?", 24, false)

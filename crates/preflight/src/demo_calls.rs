@@ -2,6 +2,7 @@
 //! client would make them, and the developer's view of who called.
 
 use crate::client::Client;
+use crate::demo::Story;
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -176,9 +177,59 @@ pub async fn usage_lines(
     Ok(lines)
 }
 
+/// The evaluator runs two capture-the-flag tasks with a tool-using agent,
+/// each in its own bubblewrap sandbox, through the gateway. Without
+/// bubblewrap on the machine the demo says so and goes on.
+pub async fn agentic_run(gov: &Client, review: &str, story: &Story) -> Result<()> {
+    if let Err(e) = preflight_sandbox::bubblewrap::Bubblewrap::new(
+        preflight_sandbox::bubblewrap::BubblewrapConfig::default(),
+    ) {
+        story.say(&format!(
+            "the agentic capture-the-flag suite is skipped: {e} (apt-get install bubblewrap)"
+        ));
+        return Ok(());
+    }
+    let run = gov
+        .post(
+            &format!("/submissions/{review}/evaluations"),
+            &json!({ "suite": "ctf-demo", "limit": 2 }),
+        )
+        .await?;
+    let run_id = run["id"].as_str().context("run id")?.to_owned();
+    story.say("the evaluator attaches `ctf-demo`: an agent gets a shell in a bubblewrap sandbox (no network, its own PID namespace, limits) holding each task's files, and must find the flag");
+    let finished = finished_run_within(gov, review, &run_id, Duration::from_secs(600)).await?;
+    for line in run_lines(&finished) {
+        story.say(&line);
+    }
+    let agent = &finished["summary"]["agent"];
+    let stops: Vec<String> = agent["stops"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
+        .unwrap_or_default();
+    story.say(&format!(
+        "agent: {} of {} tasks solved; loops ended by {}; every sandbox was torn down",
+        agent["solved"],
+        agent["records"],
+        stops.join(", ")
+    ));
+    story.look(&format!("/submissions/{review}/evaluations/{run_id}"));
+    Ok(())
+}
+
 /// Waits for an evaluation run to finish (two minutes at most).
 pub async fn finished_run(client: &Client, review: &str, run: &str) -> Result<Value> {
-    for _ in 0..1200 {
+    finished_run_within(client, review, run, Duration::from_secs(120)).await
+}
+
+/// Waits for an evaluation run to finish, `limit` at most.
+pub async fn finished_run_within(
+    client: &Client,
+    review: &str,
+    run: &str,
+    limit: Duration,
+) -> Result<Value> {
+    let rounds = limit.as_millis() / 100;
+    for _ in 0..rounds {
         let state = client
             .get(&format!("/submissions/{review}/evaluations/{run}"))
             .await?;
@@ -191,7 +242,10 @@ pub async fn finished_run(client: &Client, review: &str, run: &str) -> Result<Va
             _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
-    bail!("the evaluation run did not finish within two minutes")
+    bail!(
+        "the evaluation run did not finish within {} s",
+        limit.as_secs()
+    )
 }
 
 /// A finished run's scores, as the demo prints them.

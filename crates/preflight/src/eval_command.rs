@@ -35,6 +35,33 @@ pub enum EvalCommand {
     /// interval and McNemar's test.
     #[command(after_help = "Example:\n  preflight eval compare logs/a.jsonl logs/b.jsonl")]
     Compare(CompareArgs),
+    /// Run each capture-the-flag task's reference solution in the sandbox
+    /// and classify the task: confirmed solvable, no runnable reference,
+    /// needs the network, or broken.
+    #[command(
+        after_help = "Example:\n  preflight eval validate ../shared/testdata/ctf/intercode --out suites/intercode/validation.json\n  preflight eval validate suites/intercode.toml --recheck suites/intercode/validation.json"
+    )]
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// A suite file, an InterCode folder (with ic_ctf.json) or a folder of
+    /// task folders (each with a task.toml).
+    pub suite: PathBuf,
+    /// Write the classification here (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Validate only the tasks this saved classification calls confirmed
+    /// solvable, and fail unless every one is confirmed again.
+    #[arg(long, value_name = "FILE")]
+    pub recheck: Option<PathBuf>,
+    /// Sandboxes alive at once.
+    #[arg(long, default_value_t = 2)]
+    pub max_sandboxes: usize,
+    /// Seconds one reference solution may run.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,6 +142,10 @@ pub struct RunArgs {
     /// Seeds the bootstrap intervals.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Sandboxes alive at once, for agentic suites (default: the suite's
+    /// sandbox.max_alive). Separate from --max-connections.
+    #[arg(long)]
+    pub max_sandboxes: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +176,7 @@ pub async fn run(command: EvalCommand) -> Result<()> {
         EvalCommand::Run(args) => run_command(*args).await,
         EvalCommand::Report(args) => report_command(&args),
         EvalCommand::Compare(args) => compare_command(&args),
+        EvalCommand::Validate(args) => crate::eval_validate::run(&args).await,
     }
 }
 
@@ -195,6 +227,7 @@ async fn run_command(args: RunArgs) -> Result<()> {
             log,
             cache: args.cache_dir.as_ref().map(ResponseCache::new),
             config,
+            sandboxes: sandbox_pool(&suite, args.max_sandboxes)?,
         },
         progress.clone(),
     )
@@ -210,6 +243,26 @@ async fn run_command(args: RunArgs) -> Result<()> {
     }
     print!("{}", render_report(&outcome.header, &outcome.report));
     Ok(())
+}
+
+/// The sandbox pool of an agentic suite; none for the others.
+pub(crate) fn sandbox_pool(
+    suite: &Suite,
+    max_alive: Option<usize>,
+) -> Result<Option<Arc<preflight_sandbox::SandboxPool>>> {
+    if suite.solver.kind != preflight_eval::SolverKind::Agent {
+        return Ok(None);
+    }
+    let settings = suite.sandbox.clone().unwrap_or_default();
+    let backend = preflight_sandbox::bubblewrap::Bubblewrap::new(
+        preflight_sandbox::bubblewrap::BubblewrapConfig::default(),
+    )
+    .with_context(|| format!("suite {} runs an agent in a sandbox", suite.name))?;
+    let max_alive = max_alive.unwrap_or(settings.max_alive).max(1);
+    Ok(Some(Arc::new(preflight_sandbox::SandboxPool::new(
+        Arc::new(backend),
+        max_alive,
+    ))))
 }
 
 /// A client of `url`, named `name` or the first model the server lists.
@@ -377,6 +430,30 @@ pub(crate) fn render_report(header: &Header, report: &Report) -> String {
     );
     for (k, value) in &summary.pass_at_k {
         let _ = writeln!(out, "{:<12} {:>8}", format!("pass@{k}"), num(Some(*value)));
+    }
+    if let Some(agent) = &report.agent {
+        let stops: Vec<String> = agent
+            .stops
+            .iter()
+            .map(|(stop, n)| format!("{stop} {n}"))
+            .collect();
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "agent: {} of {} solved; stopped by {}",
+            agent.solved,
+            agent.records,
+            stops.join(", ")
+        );
+        let spread = |name: &str, s: &Option<preflight_eval::log::Spread>| match s {
+            Some(s) => format!(
+                "{name} to solve: mean {:.1}, median {:.1}, range {:.0} to {:.0}",
+                s.mean, s.median, s.min, s.max
+            ),
+            None => format!("{name} to solve: -"),
+        };
+        let _ = writeln!(out, "{}", spread("turns", &agent.turns_to_solve));
+        let _ = writeln!(out, "{}", spread("tokens", &agent.tokens_to_solve));
     }
     if !report.by_tag.is_empty() {
         let width = report

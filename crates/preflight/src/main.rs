@@ -8,6 +8,7 @@ mod demo_calls;
 mod eval_command;
 mod eval_html;
 mod eval_progress;
+mod eval_validate;
 mod keys;
 mod ledger_verify;
 mod local_model;

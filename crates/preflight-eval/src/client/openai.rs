@@ -12,7 +12,7 @@ use super::stream::{Accumulator, Answer, Chunk, output_of_answer};
 use super::{ClientConfig, GenerateRequest, ModelClient};
 use crate::error::shorten;
 use crate::model::ModelOutput;
-use crate::sample::Role;
+use crate::sample::{ChatMessage, Role};
 
 /// A stream event larger than this is refused rather than buffered.
 pub(super) const MAX_EVENT_BYTES: usize = 16 << 20;
@@ -83,11 +83,7 @@ pub(super) fn chat_request(
     model: &str,
     request: &GenerateRequest,
 ) -> Result<ChatRequest, ClientError> {
-    let messages = request
-        .messages
-        .iter()
-        .map(|m| openai::Message::text(role(m.role), m.content.clone()))
-        .collect();
+    let messages = request.messages.iter().map(wire_message).collect();
     let tools = if request.tools.is_empty() {
         None
     } else {
@@ -118,6 +114,33 @@ pub(super) fn chat_request(
         temperature: request.temperature,
         ..ChatRequest::default()
     })
+}
+
+/// A message in its wire form; an assistant turn that only calls tools
+/// has no content.
+fn wire_message(message: &ChatMessage) -> openai::Message {
+    let mut wire = openai::Message::text(role(message.role), message.content.clone());
+    if !message.tool_calls.is_empty() {
+        if message.content.is_empty() {
+            wire.content = None;
+        }
+        wire.tool_calls = Some(
+            message
+                .tool_calls
+                .iter()
+                .map(|call| openai::ToolCall {
+                    id: call.id.clone(),
+                    kind: "function".to_owned(),
+                    function: openai::FunctionCall {
+                        name: call.name.clone(),
+                        arguments: call.arguments.clone(),
+                    },
+                })
+                .collect(),
+        );
+    }
+    wire.tool_call_id.clone_from(&message.tool_call_id);
+    wire
 }
 
 fn role(role: Role) -> openai::Role {

@@ -184,7 +184,7 @@ fn messages(r: &mut Record<'_>, value: &Value) -> Option<Vec<ChatMessage>> {
             }
         };
         match (role, content) {
-            (Some(role), Some(content)) => out.push(ChatMessage { role, content }),
+            (Some(role), Some(content)) => out.push(ChatMessage::new(role, content)),
             _ => ok = false,
         }
     }

@@ -13,7 +13,7 @@
 
 pub mod cyberseceval;
 pub mod jsonl;
-mod record;
+pub(crate) mod record;
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -45,19 +45,31 @@ pub enum DatasetFormat {
     CybersecevalFrr,
     /// CyberSecEval `interpreter/interpreter.json`.
     CybersecevalInterpreter,
+    /// InterCode-CTF's `ic_ctf.json`, its task files in `task_assets/`
+    /// beside it.
+    Intercode,
+    /// A folder of task folders, each with a `task.toml`
+    /// ([`crate::ctf::task_dir`]).
+    CtfTasks,
 }
 
-/// Reads the record at an array index into a sample.
-type Importer = fn(usize, &Value) -> Result<Sample, Vec<BadSample>>;
+/// Reads the record at an array index into a sample; the path is the
+/// folder holding the file.
+type Importer = fn(&Path, usize, &Value) -> Result<Sample, Vec<BadSample>>;
 
 impl DatasetFormat {
     fn importer(self) -> Option<Importer> {
         match self {
-            DatasetFormat::Jsonl => None,
-            DatasetFormat::CybersecevalMcq => Some(cyberseceval::malware_analysis),
-            DatasetFormat::CybersecevalPromptInjection => Some(cyberseceval::prompt_injection),
-            DatasetFormat::CybersecevalFrr => Some(cyberseceval::mitre_frr),
-            DatasetFormat::CybersecevalInterpreter => Some(cyberseceval::interpreter),
+            DatasetFormat::Jsonl | DatasetFormat::CtfTasks => None,
+            DatasetFormat::CybersecevalMcq => Some(|_, i, v| cyberseceval::malware_analysis(i, v)),
+            DatasetFormat::CybersecevalPromptInjection => {
+                Some(|_, i, v| cyberseceval::prompt_injection(i, v))
+            }
+            DatasetFormat::CybersecevalFrr => Some(|_, i, v| cyberseceval::mitre_frr(i, v)),
+            DatasetFormat::CybersecevalInterpreter => {
+                Some(|_, i, v| cyberseceval::interpreter(i, v))
+            }
+            DatasetFormat::Intercode => Some(crate::ctf::intercode::task),
         }
     }
 }
@@ -187,6 +199,30 @@ impl DatasetSource {
             source,
         };
         let inner = match self.format.importer() {
+            None if self.format == DatasetFormat::CtfTasks => {
+                let mut records = Vec::new();
+                let mut errors = Vec::new();
+                for (i, task) in crate::ctf::task_dir::load(&self.path)
+                    .map_err(io)?
+                    .into_iter()
+                    .enumerate()
+                {
+                    match task {
+                        Ok(sample) => records.push((Location::Index(i), sample)),
+                        Err(bad) => errors.extend(bad),
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(Error::BadSamples {
+                        path: self.path.clone(),
+                        errors,
+                    });
+                }
+                if let Some(seed) = self.shuffle_seed {
+                    records.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+                }
+                Inner::Loaded(records.into_iter())
+            }
             None => {
                 let file = File::open(&self.path).map_err(io)?;
                 let mut lines = Lines::new(BufReader::new(file));
@@ -205,12 +241,13 @@ impl DatasetSource {
             }
             Some(import) => {
                 let bytes = std::fs::read(&self.path).map_err(io)?;
+                let folder = self.path.parent().unwrap_or(Path::new(""));
                 let mut records = Vec::new();
                 let mut errors = Vec::new();
                 match serde_json::from_slice::<Value>(&bytes) {
                     Ok(Value::Array(items)) => {
                         for (i, item) in items.iter().enumerate() {
-                            match import(i, item) {
+                            match import(folder, i, item) {
                                 Ok(sample) => records.push((Location::Index(i), sample)),
                                 Err(bad) => errors.extend(bad),
                             }

@@ -23,6 +23,17 @@ pub struct Aggregate {
     pub errors_by_kind: BTreeMap<String, u64>,
     pub usage: Usage,
     pub judge_usage: Usage,
+    agent: AgentTally,
+}
+
+/// What agentic records add up to: how each loop stopped, and the turns
+/// and tokens of each solved one.
+#[derive(Debug, Clone, Default)]
+struct AgentTally {
+    records: u64,
+    stops: BTreeMap<String, u64>,
+    solved_turns: Vec<f64>,
+    solved_tokens: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -40,6 +51,24 @@ impl Aggregate {
         add_usage(&mut self.usage, record.usage);
         if let Some(judge) = record.judge_usage {
             add_usage(&mut self.judge_usage, judge);
+        }
+        if let Some(trajectory) = &record.trajectory {
+            let tally = &mut self.agent;
+            tally.records += 1;
+            let stop = match record.status {
+                SampleStatus::Error => "error".to_owned(),
+                SampleStatus::Scored => serde_json::to_value(trajectory.stop)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            };
+            *tally.stops.entry(stop).or_default() += 1;
+            if record.value() == Some(1.0) {
+                tally.solved_turns.push(f64::from(trajectory.turn_count()));
+                tally
+                    .solved_tokens
+                    .push((record.usage.input_tokens + record.usage.output_tokens) as f64);
+            }
         }
         match (record.status, record.value()) {
             (SampleStatus::Scored, Some(value)) => {
@@ -118,6 +147,59 @@ impl Aggregate {
             judge_usage: self.judge_usage,
             summary,
             by_tag,
+            agent: (self.agent.records > 0).then(|| AgentSummary {
+                records: self.agent.records,
+                solved: self.agent.solved_turns.len() as u64,
+                stops: self.agent.stops.clone(),
+                turns_to_solve: Spread::of(&self.agent.solved_turns),
+                tokens_to_solve: Spread::of(&self.agent.solved_tokens),
+            }),
+        })
+    }
+}
+
+/// How agentic samples went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentSummary {
+    /// Records with a trajectory.
+    pub records: u64,
+    /// Of those, scored correct.
+    pub solved: u64,
+    /// How loops ended: solved, submissions, turns, tokens, error.
+    pub stops: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turns_to_solve: Option<Spread>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_to_solve: Option<Spread>,
+}
+
+/// Mean, median and range of some values.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub mean: f64,
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        if values.is_empty() {
+            return None;
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        Some(Spread {
+            mean: sorted.iter().sum::<f64>() / n as f64,
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
         })
     }
 }
@@ -156,6 +238,9 @@ pub struct Report {
     /// `None` when no sample was scored.
     pub summary: Option<Summary>,
     pub by_tag: BTreeMap<String, Summary>,
+    /// For agentic suites: how the loops ended, turns and tokens to solve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentSummary>,
 }
 
 impl Report {

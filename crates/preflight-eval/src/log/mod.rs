@@ -14,7 +14,7 @@ pub mod record;
 
 use std::path::{Path, PathBuf};
 
-pub use aggregate::{Aggregate, Report, report_metrics};
+pub use aggregate::{AgentSummary, Aggregate, Report, Spread, report_metrics};
 pub use file::{LogReader, LogWriter};
 pub use record::{
     GenerateSettings, Header, LOG_FORMAT, ModelInfo, Record, SampleError, SampleRecord,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::agent::Trajectory;
 use crate::model::{ModelOutput, Usage};
 use crate::sample::{ChatMessage, Input, Target};
 use crate::scorer::Score;
@@ -115,7 +116,7 @@ pub enum SampleStatus {
 
 /// Why a sample ended without a score: `kind` is a client error kind
 /// (`timeout`, `rate_limited`…, prefixed `judge_` for the judge's),
-/// `time_limit`, `sample_unfit`, `agent_not_available`, `scorer` or
+/// `time_limit`, `sample_unfit`, `sandbox_unavailable`, `sandbox`, `scorer` or
 /// `panic`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SampleError {
@@ -167,6 +168,9 @@ pub struct SampleRecord {
     pub completed: DateTime<Utc>,
     /// Wall-clock seconds from start to completion.
     pub seconds: f64,
+    /// An agentic sample's turns and tool calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectory: Option<Trajectory>,
 }
 
 impl SampleRecord {

@@ -12,6 +12,7 @@
 //! - Resuming reads the log, skips the (sample, epoch) pairs it has and
 //!   appends the others.
 
+mod agent;
 mod cache;
 mod call;
 mod limiter;
@@ -30,6 +31,8 @@ use tokio::task::JoinSet;
 pub use cache::ResponseCache;
 pub use call::Backoff;
 pub use limiter::{ConnectionLimiter, Permit};
+
+use preflight_sandbox::SandboxPool;
 
 use crate::client::{ClientError, ModelClient};
 use crate::error::Error;
@@ -106,6 +109,9 @@ pub struct RunSpec<'a> {
     pub log: LogTarget,
     pub cache: Option<ResponseCache>,
     pub config: RunConfig,
+    /// Where agentic samples get their sandboxes; an agentic suite without
+    /// one ends each sample with `sandbox_unavailable`.
+    pub sandboxes: Option<Arc<SandboxPool>>,
 }
 
 /// What a run did.
@@ -155,6 +161,7 @@ pub(crate) struct Shared {
     cache: Option<ResponseCache>,
     config: RunConfig,
     progress: Arc<dyn Progress>,
+    sandboxes: Option<Arc<SandboxPool>>,
 }
 
 /// Runs `spec` to the end: every sample and epoch of the selection gets one
@@ -198,6 +205,7 @@ pub async fn run(spec: RunSpec<'_>, progress: Arc<dyn Progress>) -> Result<RunOu
         cache: spec.cache,
         config: spec.config,
         progress: progress.clone(),
+        sandboxes: spec.sandboxes,
     });
     let epochs = shared.task.epochs;
     let mut stream = shared.task.dataset.samples()?.take(samples);
@@ -346,13 +354,37 @@ fn run_id() -> String {
     hex::encode(rand::random::<[u8; 8]>())
 }
 
+/// SHA-256 of a dataset file; of a dataset folder, of every file in it
+/// (names and contents, in name order).
 fn sha256_file(path: &Path) -> Result<String, Error> {
+    let mut hasher = Sha256::new();
+    hash_into(&mut hasher, path, path)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn hash_into(hasher: &mut Sha256, root: &Path, path: &Path) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_owned(),
         source,
     };
+    if path.is_dir() {
+        let mut entries = std::fs::read_dir(path)
+            .map_err(io)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?;
+        entries.sort();
+        for entry in entries {
+            hash_into(hasher, root, &entry)?;
+        }
+        return Ok(());
+    }
+    if path != root {
+        let name = path.strip_prefix(root).unwrap_or(path);
+        hasher.update(name.to_string_lossy().as_bytes());
+        hasher.update([0]);
+    }
     let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
     let mut buf = vec![0; 256 << 10];
     loop {
         let n = file.read(&mut buf).map_err(io)?;
@@ -361,5 +393,5 @@ fn sha256_file(path: &Path) -> Result<String, Error> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hex::encode(hasher.finalize()))
+    Ok(())
 }

@@ -8,7 +8,6 @@ use chrono::Utc;
 
 use super::Shared;
 use crate::client::GenerateRequest;
-use crate::error::Error;
 use crate::log::{SampleError, SampleRecord, SampleStatus};
 use crate::model::Usage;
 use crate::sample::Sample;
@@ -79,10 +78,11 @@ fn blank_record(sample: &Sample, epoch: u32) -> SampleRecord {
         started: now,
         completed: now,
         seconds: 0.0,
+        trajectory: None,
     }
 }
 
-fn failure(kind: &str, message: impl Into<String>) -> SampleError {
+pub(super) fn failure(kind: &str, message: impl Into<String>) -> SampleError {
     SampleError {
         kind: kind.to_owned(),
         message: message.into(),
@@ -99,11 +99,8 @@ async fn solve(
 ) -> Result<Score, SampleError> {
     let plan = match shared.task.solver.plan(sample) {
         Ok(Plan::Generate(plan)) => plan,
-        Ok(Plan::Agent(_)) => {
-            return Err(failure(
-                "agent_not_available",
-                Error::AgentNotAvailable.to_string(),
-            ));
+        Ok(Plan::Agent(plan)) => {
+            return super::agent::solve(shared, sample, plan, epoch, record).await;
         }
         Err(e) => return Err(failure("sample_unfit", e.to_string())),
     };

@@ -131,6 +131,9 @@ pub enum ScorerKind {
     ModelGraded,
     /// Whether the model refused.
     Refusal,
+    /// A submitted capture-the-flag flag against the target flag, after
+    /// normalisation (see [`crate::ctf::flag::matches`]).
+    Flag,
 }
 
 impl ScorerKind {
@@ -142,6 +145,7 @@ impl ScorerKind {
             ScorerKind::Regex => "regex",
             ScorerKind::ModelGraded => "model_graded",
             ScorerKind::Refusal => "refusal",
+            ScorerKind::Flag => "flag",
         }
     }
 }
@@ -262,6 +266,7 @@ enum Rule {
     Regex(text::RegexRule),
     Refusal { expect: Expect, scan_chars: usize },
     ModelGraded(judge::ModelGraded),
+    Flag,
 }
 
 impl Scorer {
@@ -287,6 +292,7 @@ impl Scorer {
                 scan_chars: config.scan_chars.unwrap_or(refusal::SCAN_CHARS),
             },
             ScorerKind::ModelGraded => Rule::ModelGraded(judge::ModelGraded::new(config)?),
+            ScorerKind::Flag => Rule::Flag,
         };
         Ok(Scorer { rule })
     }
@@ -299,6 +305,7 @@ impl Scorer {
             Rule::Regex(_) => ScorerKind::Regex,
             Rule::Refusal { .. } => ScorerKind::Refusal,
             Rule::ModelGraded(_) => ScorerKind::ModelGraded,
+            Rule::Flag => ScorerKind::Flag,
         }
     }
 
@@ -332,6 +339,16 @@ impl Scorer {
             }
             Rule::ModelGraded(graded) => {
                 return Ok(Scoring::Judge(graded.call(sample, completion)));
+            }
+            Rule::Flag => {
+                if sample.target.is_empty() {
+                    return Err(Error::SampleUnfit {
+                        id: sample.id.clone(),
+                        reason: "the flag scorer needs a flag as target (or a flag checker)"
+                            .to_owned(),
+                    });
+                }
+                crate::ctf::flag::score(sample, completion)
             }
         };
         Ok(Scoring::Done(score))

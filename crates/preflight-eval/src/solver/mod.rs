@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 pub use choices::{ChoiceLayout, sample_seed};
 
+use crate::agent::AgentConfig;
 use crate::dataset::{DatasetFormat, DatasetSource};
 use crate::error::{Error, Result};
-use crate::sample::{ChatMessage, Input, Sample};
+use crate::sample::{ChatMessage, Input, Role, Sample};
 use crate::template::Template;
 
 /// The placeholders a solver template may use.
@@ -54,8 +55,8 @@ pub struct SolverConfig {
 pub enum SolverKind {
     Generate,
     MultipleChoice,
-    /// Reserved for the agentic solver (tools in a sandbox); suites may name
-    /// it, building it fails with [`Error::AgentNotAvailable`].
+    /// A tool-using agent in a sandbox, configured by the suite's
+    /// `[agent]` table.
     Agent,
 }
 
@@ -87,6 +88,7 @@ One or more options may be correct. The last line of your response must be of th
 #[derive(Debug, Clone)]
 pub struct Solver {
     multiple_choice: Option<MultipleChoice>,
+    agent: Option<AgentConfig>,
     system_prompt: Option<String>,
     few_shot: Vec<ChatMessage>,
     template: Template,
@@ -103,8 +105,7 @@ impl Solver {
     /// start from. Reads `few_shot_file` when given.
     pub fn from_config(config: &SolverConfig, base: &Path) -> Result<Solver> {
         let multiple_choice = match config.kind {
-            SolverKind::Agent => return Err(Error::AgentNotAvailable),
-            SolverKind::Generate => None,
+            SolverKind::Agent | SolverKind::Generate => None,
             SolverKind::MultipleChoice => Some(MultipleChoice {
                 multiple_answers: config.multiple_answers,
                 shuffle_seed: config.shuffle_choices.then_some(config.seed.unwrap_or(0)),
@@ -122,6 +123,7 @@ impl Solver {
         )?;
         let mut solver = Solver {
             multiple_choice,
+            agent: (config.kind == SolverKind::Agent).then(AgentConfig::default),
             system_prompt: config.system_prompt.clone(),
             few_shot: Vec::new(),
             template,
@@ -142,8 +144,20 @@ impl Solver {
         Ok(solver)
     }
 
+    /// An agent solver runs with `agent` (its default otherwise); other
+    /// solvers ignore it.
+    pub fn with_agent(mut self, agent: &AgentConfig) -> Solver {
+        if self.agent.is_some() {
+            self.agent = Some(agent.clone());
+        }
+        self
+    }
+
     /// The plan for `sample`.
     pub fn plan(&self, sample: &Sample) -> Result<Plan> {
+        if let Some(agent) = &self.agent {
+            return self.agent_plan(sample, agent);
+        }
         let unfit = |reason: String| Error::SampleUnfit {
             id: sample.id.clone(),
             reason,
@@ -190,6 +204,53 @@ impl Solver {
         Ok(Plan::Generate(GeneratePlan { messages, post }))
     }
 
+    fn agent_plan(&self, sample: &Sample, agent: &AgentConfig) -> Result<Plan> {
+        let unfit = |reason: String| Error::SampleUnfit {
+            id: sample.id.clone(),
+            reason,
+        };
+        let instructions =
+            crate::agent::system_prompt(agent.tool_calls, &agent.tools, agent.max_submissions);
+        // Models that call tools as text are often small ones whose chat
+        // templates drop system messages: their instructions open the task.
+        let (system, preface) = match (&self.system_prompt, agent.tool_calls) {
+            (Some(system), _) => (Some(system.clone()), None),
+            (None, crate::agent::ToolCalling::Native) => (Some(instructions), None),
+            (None, crate::agent::ToolCalling::Text) => (None, Some(instructions)),
+        };
+        let layout = ChoiceLayout::identity(sample.choices.len());
+        let mut messages = prompt::messages(
+            system.as_deref(),
+            &self.few_shot,
+            &self.template,
+            sample,
+            &layout,
+        )
+        .map_err(unfit)?;
+        if let Some(preface) = preface
+            && let Some(first) = messages.iter_mut().find(|m| m.role == Role::User)
+        {
+            first.content = format!("{preface}\n\nThe task:\n{}", first.content);
+        }
+        let flags = sample.target.as_slice();
+        if messages
+            .iter()
+            .any(|m| crate::ctf::flag::reveals(&m.content, flags))
+        {
+            return Err(unfit("the prompt contains the flag".to_owned()));
+        }
+        messages.shrink_to_fit();
+        let tools = match agent.tool_calls {
+            crate::agent::ToolCalling::Native => crate::agent::definitions(&agent.tools),
+            crate::agent::ToolCalling::Text => Vec::new(),
+        };
+        Ok(Plan::Agent(AgentPlan {
+            messages,
+            tools,
+            config: agent.clone(),
+        }))
+    }
+
     /// A dataset sample as a worked example: its prompt through the
     /// template, then its answer.
     fn example_turns(&self, example: &Sample) -> Result<[ChatMessage; 2]> {
@@ -231,8 +292,7 @@ impl Solver {
 pub enum Plan {
     /// Send the messages once and score the answer.
     Generate(GeneratePlan),
-    /// Run a tool-using agent. No solver produces it yet; a runner refuses
-    /// it with [`Error::AgentNotAvailable`].
+    /// Run a tool-using agent in a sandbox.
     Agent(AgentPlan),
 }
 
@@ -252,11 +312,14 @@ impl GeneratePlan {
     }
 }
 
-/// The agentic solver's plan, reserved.
+/// The agentic solver's plan: the opening messages, the tool definitions
+/// sent with every request (none when calls are written as text), and how
+/// the loop runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct AgentPlan {
     pub messages: Vec<ChatMessage>,
+    pub tools: Vec<serde_json::Value>,
+    pub config: AgentConfig,
 }
 
 /// How the answer is read from the completion.

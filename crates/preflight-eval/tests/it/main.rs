@@ -3,8 +3,10 @@
 //! (and the real local model when one is given), one module per area. One
 //! binary, so the crate links once.
 
+mod agent;
 mod choice;
 mod clients;
+mod ctf;
 mod cyberseceval;
 mod dataset;
 mod fake_model;

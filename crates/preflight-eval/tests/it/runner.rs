@@ -72,6 +72,7 @@ pub async fn run_to_end(
         log,
         cache: cache.map(ResponseCache::new),
         config,
+        sandboxes: None,
     };
     tokio::time::timeout(Duration::from_secs(60), run(spec, Arc::new(Silent)))
         .await

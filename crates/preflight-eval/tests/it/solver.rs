@@ -8,7 +8,7 @@ use preflight_eval::scorer::ScorerConfig;
 use preflight_eval::solver::{FewShotExample, sample_seed};
 use preflight_eval::{
     ChatMessage, ChoiceLayout, Error, GeneratePlan, Input, ModelOutput, Plan, PostProcess, Role,
-    Sample, ScoreValue, Scorer, ScorerKind, Scoring, Solver, SolverConfig, SolverKind,
+    Sample, ScoreValue, Scorer, ScorerKind, Scoring, Solver, SolverConfig, SolverKind, Target,
 };
 
 use crate::fixtures::{TempDir, mc_sample, text_sample};
@@ -108,6 +108,7 @@ fn multiple_choice_letters_the_options_and_says_how_to_answer() {
         ChatMessage {
             role: Role::User,
             content,
+            ..
         },
     ] = p.messages.as_slice()
     else {
@@ -315,8 +316,31 @@ fn few_shot_files_become_worked_examples() {
 }
 
 #[test]
-fn the_agent_kind_is_refused_when_built() {
-    let err =
-        Solver::from_config(&config(SolverKind::Agent), Path::new(".")).expect_err("reserved");
-    assert!(matches!(err, Error::AgentNotAvailable));
+fn the_agent_plan_offers_tools_and_never_shows_the_flag() {
+    let agent = Solver::from_config(&config(SolverKind::Agent), Path::new(".")).expect("builds");
+    let mut sample = Sample {
+        id: "t".into(),
+        input: Input::Prompt("Find the flag in notes.txt".into()),
+        choices: Vec::new(),
+        target: Target::one("picoCTF{hidden_flag_1}"),
+        metadata: Default::default(),
+        tags: Vec::new(),
+    };
+    let Plan::Agent(plan) = agent.plan(&sample).expect("plans") else {
+        panic!("an agent plan");
+    };
+    let names: Vec<&str> = plan
+        .tools
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["bash", "python", "submit"]);
+    assert_eq!(plan.messages[0].role, Role::System);
+    assert_eq!(plan.messages[1].content, "Find the flag in notes.txt");
+    sample.input = Input::Prompt("Is it picoCTF{hidden_flag_1}?".into());
+    let err = agent.plan(&sample).expect_err("the flag is in the prompt");
+    assert!(
+        err.to_string().contains("the prompt contains the flag"),
+        "{err}"
+    );
 }

@@ -285,16 +285,54 @@ fn bad_values_are_rejected_naming_the_key() {
 }
 
 #[test]
-fn the_agent_solver_parses_but_does_not_build() {
-    let suite = parse(&MINIMAL.replace("\"generate\"", "\"agent\"")).expect("parses");
+fn the_agent_solver_builds_with_its_agent_and_sandbox_tables() {
+    let text = MINIMAL
+        .replace("\"generate\"", "\"agent\"")
+        .replace("\"includes\"", "\"flag\"")
+        + "[agent]\nmax_turns = 5\ntool_calls = \"text\"\n[sandbox]\nmax_alive = 3\nmemory_mb = 512\n";
+    let suite = parse(&text).expect("parses");
     assert_eq!(suite.solver.kind, SolverKind::Agent);
-    let err = suite.build().expect_err("not available");
-    assert!(matches!(err, Error::AgentNotAvailable));
-    assert!(
-        err.to_string()
-            .starts_with("solver kind \"agent\" is not available yet"),
-        "{err}"
-    );
+    let task = suite.build().expect("builds");
+    let sandbox = task.sandbox.expect("an agentic task has sandbox settings");
+    assert_eq!((sandbox.max_alive, sandbox.memory_mb), (3, 512));
+    assert_eq!(suite.agent.as_ref().map(|a| a.max_turns), Some(5));
+}
+
+#[test]
+fn agent_tables_are_refused_where_they_do_nothing_or_are_wrong() {
+    let cases = [
+        (
+            MINIMAL.to_owned() + "[agent]\nmax_turns = 5\n",
+            "agent = (set): applies only to solver kind \"agent\"",
+        ),
+        (
+            MINIMAL
+                .replace("\"generate\"", "\"agent\"")
+                .replace("\"includes\"", "\"refusal\""),
+            "scorer.kind = \"refusal\": an agent's submission is scored by",
+        ),
+        (
+            MINIMAL
+                .replace("\"generate\"", "\"agent\"")
+                .replace("\"includes\"", "\"flag\"")
+                + "[agent]\nmax_turns = 0\n",
+            "agent.max_turns = 0: must be at least 1",
+        ),
+        (
+            MINIMAL
+                .replace("\"generate\"", "\"agent\"")
+                .replace("\"includes\"", "\"flag\"")
+                + "[sandbox]\nbackend = \"docker\"\n",
+            "sandbox.backend = \"docker\"",
+        ),
+    ];
+    for (text, expected) in cases {
+        let err = parse(&text).expect_err(expected);
+        assert!(
+            err.to_string().contains(expected),
+            "{err} should contain {expected}"
+        );
+    }
 }
 
 #[test]

@@ -267,7 +267,8 @@ pub async fn usage(
 /// One call's transcript: the request, the answer, usage and timing. The
 /// developer reads every transcript of its model, a reviewer its own
 /// organisation's; once the review's data key is destroyed at the end of
-/// retention, nobody can (410).
+/// retention, nobody can (410). The flags of capture-the-flag suites run on
+/// the review are redacted for everyone but the government evaluator.
 #[utoipa::path(get, path = "/submissions/{submission_id}/calls/{call_id}/transcript", tag = "gateway",
     params(("submission_id" = SubmissionId, Path), ("call_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Object), ErrorResponses))]
@@ -291,7 +292,11 @@ pub async fn transcript(
     match state.store.transcript(id, call_id, &state.master).await? {
         Transcript::Readable(bytes) => {
             let value = serde_json::from_slice(&bytes).map_err(ApiError::internal)?;
-            Ok(Json(value))
+            if caller.actor.role == Role::GovernmentEvaluator {
+                return Ok(Json(value));
+            }
+            let flags = crate::flags::review_flags(&state, id).await?;
+            Ok(Json(crate::flags::redact(value, &flags)))
         }
         Transcript::Missing => Err(ApiError::not_found("transcript", call_id)),
         Transcript::Destroyed { at } => Err(ApiError::new(

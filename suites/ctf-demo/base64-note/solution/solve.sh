@@ -1,0 +1,3 @@
+#!/bin/bash
+# The second line is base64.
+sed -n 2p note.txt | base64 -d

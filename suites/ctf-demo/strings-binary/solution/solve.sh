@@ -1,0 +1,2 @@
+#!/bin/bash
+strings gatekeeper | grep -o 'flag{[^}]*}'
