@@ -14,6 +14,7 @@ pub mod org;
 pub mod partner;
 pub mod policy;
 pub mod report;
+pub mod sharing;
 pub mod submission;
 pub mod taxonomy;
 pub mod terms;

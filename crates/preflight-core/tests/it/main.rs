@@ -7,6 +7,7 @@ mod lifecycle;
 mod org;
 mod partner;
 mod policy;
+mod sharing;
 mod submission;
 mod taxonomy;
 mod terms;
