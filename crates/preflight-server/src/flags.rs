@@ -1,6 +1,8 @@
 //! The flags of the capture-the-flag suites run on a review. A model that
 //! solved a task wrote its flag into the gateway's transcripts; only the
-//! government evaluator, who ran the suite, reads them unredacted.
+//! government evaluator, who ran the suite, reads them unredacted. Tasks
+//! judged by a flag checker have no literal flag here, so nothing of theirs
+//! is redacted.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -70,6 +72,62 @@ pub(crate) async fn review_flags(
         }
     }
     Ok(flags)
+}
+
+/// A transcript with every flag replaced. A streamed answer is stored as
+/// its raw event frames, where a flag is usually split across frames: when
+/// the frames' text put together shows a flag, the stream is replaced by
+/// that text, redacted.
+pub(crate) fn redact_transcript(
+    mut transcript: serde_json::Value,
+    flags: &[String],
+) -> serde_json::Value {
+    if flags.is_empty() {
+        return transcript;
+    }
+    if let Some(stream) = transcript
+        .pointer_mut("/response/stream")
+        .filter(|s| s.is_string())
+    {
+        let raw = stream.as_str().unwrap_or_default();
+        let (frames, text) = assembled(raw);
+        if preflight_eval::ctf::flag::reveals(&text, flags) {
+            *stream = serde_json::json!({
+                "frames": frames,
+                "assembled": preflight_eval::ctf::flag::redact(&text, flags),
+                "note": "the stream is shown put together, because it held a flag",
+            });
+        }
+    }
+    redact(transcript, flags)
+}
+
+/// The number of data frames of a chat-completions event stream and the
+/// text they carry (message content and tool-call arguments), in order.
+fn assembled(stream: &str) -> (usize, String) {
+    let mut frames = 0;
+    let mut text = String::new();
+    for line in stream.lines() {
+        let Some(data) = line.strip_prefix("data:") else {
+            continue;
+        };
+        frames += 1;
+        let Ok(chunk) = serde_json::from_str::<serde_json::Value>(data.trim()) else {
+            continue;
+        };
+        for choice in chunk["choices"].as_array().into_iter().flatten() {
+            let delta = &choice["delta"];
+            if let Some(content) = delta["content"].as_str() {
+                text.push_str(content);
+            }
+            for call in delta["tool_calls"].as_array().into_iter().flatten() {
+                if let Some(arguments) = call["function"]["arguments"].as_str() {
+                    text.push_str(arguments);
+                }
+            }
+        }
+    }
+    (frames, text)
 }
 
 /// `value` with every flag replaced, in every string it holds.

@@ -364,7 +364,23 @@ fn message_json(message: &ChatMessage) -> Value {
         Role::Assistant => "assistant",
         Role::Tool => "tool",
     };
-    json!({ "role": role, "content": message.content })
+    let mut out = json!({ "role": role, "content": message.content });
+    // Inspect's ToolCall holds the arguments parsed, and names its function.
+    if !message.tool_calls.is_empty() {
+        out["tool_calls"] = message
+            .tool_calls
+            .iter()
+            .map(|call| {
+                let arguments: Value =
+                    serde_json::from_str(&call.arguments).unwrap_or_else(|_| json!({}));
+                json!({ "id": call.id, "function": call.name, "arguments": arguments, "type": "function" })
+            })
+            .collect();
+    }
+    if let Some(id) = &message.tool_call_id {
+        out["tool_call_id"] = json!(id);
+    }
+    out
 }
 
 fn input_json(input: &Input) -> Value {

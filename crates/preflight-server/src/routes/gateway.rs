@@ -296,7 +296,7 @@ pub async fn transcript(
                 return Ok(Json(value));
             }
             let flags = crate::flags::review_flags(&state, id).await?;
-            Ok(Json(crate::flags::redact(value, &flags)))
+            Ok(Json(crate::flags::redact_transcript(value, &flags)))
         }
         Transcript::Missing => Err(ApiError::not_found("transcript", call_id)),
         Transcript::Destroyed { at } => Err(ApiError::new(

@@ -45,6 +45,7 @@ mod basics;
 mod confidentiality;
 mod evaluations;
 mod fake_upstream;
+mod flag_redaction;
 mod gateway;
 mod harness;
 mod ledger;
