@@ -169,7 +169,7 @@ async fn the_agent_loop_runs_intercode_tasks_against_the_local_model() {
     let mut suite = Suite::load(suite_file("intercode.toml")).expect("the suite loads");
     let agent = suite.agent.get_or_insert_with(Default::default);
     agent.tool_calls = ToolCalling::Text;
-    agent.max_turns = 3;
+    agent.max_turns = 2;
     agent.tool_timeout_seconds = 20;
     agent.output_limit_bytes = 1024;
     // A worked example of the text protocol, which a small model imitates.
@@ -194,7 +194,7 @@ async fn the_agent_loop_runs_intercode_tasks_against_the_local_model() {
     })
     .collect();
     // The model's context is 2,048 tokens: short answers, few turns.
-    suite.limits.max_output_tokens = Some(160);
+    suite.limits.max_output_tokens = Some(96);
     suite.limits.tokens = Some(20_000);
     let mut config = ClientConfig::new(Provider::Openai, &url, &name);
     config.request_timeout = Duration::from_secs(120);
