@@ -35,6 +35,10 @@ pub enum EventKind {
     TranscriptsDestroyed,
     EvaluationQueued,
     EvaluationFinished,
+    /// A batch of vulnerability documents was imported into the
+    /// clearinghouse: the batch id, its counts and the assessments it
+    /// created or changed.
+    AssessmentsImported,
 }
 
 snake_enum_text!(
@@ -62,6 +66,7 @@ snake_enum_text!(
         TranscriptsDestroyed = "transcripts_destroyed",
         EvaluationQueued = "evaluation_queued",
         EvaluationFinished = "evaluation_finished",
+        AssessmentsImported = "assessments_imported",
     ]
 );
 

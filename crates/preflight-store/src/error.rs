@@ -11,6 +11,18 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored {what} is corrupt: {reason}")]
     Corrupt { what: &'static str, reason: String },
+    /// An import in which some files could not be read: nothing was
+    /// written. One error per failing file, each naming the file, the JSON
+    /// path and the value.
+    #[error(
+        "{} of {files} file(s) rejected, nothing imported:\n  {}",
+        errors.len(),
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
+    )]
+    ImportRejected {
+        files: usize,
+        errors: Vec<preflight_vuln::VulnError>,
+    },
     #[error("sealing failed: {0}")]
     Crypto(&'static str),
     #[error("database: {0}")]

@@ -1,6 +1,6 @@
 use crate::{Store, StoreError, time};
 use preflight_core::event::Event;
-use preflight_core::ids::SubmissionId;
+use preflight_core::ids::{EventId, SubmissionId};
 use preflight_core::ledger_entry::LedgerEntry;
 use rand::RngCore;
 use sqlx::AnyConnection;
@@ -86,6 +86,21 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(decode).collect()
+    }
+
+    /// One recorded event.
+    pub async fn event(&self, id: EventId) -> Result<Event, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, kind, submission_id, actor, at, details FROM events WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "event",
+            id: id.to_string(),
+        })?;
+        decode(&row)
     }
 
     /// The number of events recorded so far.

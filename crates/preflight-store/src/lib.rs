@@ -1,7 +1,9 @@
-//! Persistence for the review program: SQLite (embedded default, one file,
-//! WAL) or PostgreSQL, behind one API and one set of migrations. Every
-//! mutating method writes its event in the same transaction as the change.
+//! Persistence for the review program and the clearinghouse: SQLite
+//! (embedded default, one file, WAL) or PostgreSQL, behind one API and one
+//! set of migrations. Every mutating method writes its event in the same
+//! transaction as the change.
 
+mod assessments;
 mod bulk;
 mod envelope;
 mod error;
@@ -19,6 +21,7 @@ mod tokens;
 mod users;
 mod vetting;
 
+pub use assessments::{AssessmentFilter, FormatCount, ImportReport, StoredAssessment, StoredMerge};
 pub use envelope::MasterKey;
 pub use error::StoreError;
 pub use evaluations::{ClaimedRun, EvaluationRun, RunState};

@@ -15,6 +15,7 @@ mod local_model;
 mod model_command;
 mod review;
 mod serve;
+mod vuln_command;
 mod witness;
 
 use anyhow::Result;
@@ -72,6 +73,9 @@ enum Command {
     /// Benchmark suites against a model: run, report, compare.
     #[command(subcommand)]
     Eval(eval_command::EvalCommand),
+    /// The clearinghouse's vulnerability files: import (one batch, all or nothing) and export.
+    #[command(subcommand)]
+    Vuln(vuln_command::VulnCommand),
     /// The local model (Gemma 3 270M) for tests and the demo.
     #[command(subcommand)]
     Model(model_command::ModelCommand),
@@ -94,6 +98,7 @@ fn main() -> Result<()> {
             Command::Eval(cmd) => eval_command::run(cmd).await,
             Command::Demo(args) => demo::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
+            Command::Vuln(cmd) => vuln_command::run(cmd).await,
             Command::Keygen(args) => keys::keygen(&args),
             Command::Ledger(cmd) => ledger_verify::run(cmd).await,
             Command::Witness(args) => witness::run(args).await,

@@ -2,6 +2,7 @@
 //! on PostgreSQL: the same tests on both.
 
 #![allow(clippy::unwrap_used)]
+mod assessments;
 mod atomicity;
 mod backends;
 mod ledger;
