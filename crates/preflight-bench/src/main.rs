@@ -7,8 +7,10 @@
 //! `preflight-bench gateway` is the model-access gateway's benchmark (see
 //! the `gateway` module); `bench/gateway` runs it. `preflight-bench
 //! sandbox` is the sandbox backend's (the `sandbox` module); `bench/sandbox`
-//! runs it.
+//! runs it. `preflight-bench agent` is the agent loop's overhead per turn
+//! (the `agent` module); `bench/agent` runs it.
 
+mod agent;
 mod appends;
 mod backend;
 mod gateway;
@@ -39,7 +41,8 @@ const POSTGRES_LOG_CAP: u64 = 200_000;
 #[command(after_help = "Examples:\n  bench/run\n  bench/run --quick\n  \
     preflight-bench --backends sqlite --entries 100000\n\n\
     The gateway benchmark: preflight-bench gateway --help\n\
-    The sandbox benchmark: preflight-bench sandbox --help")]
+    The sandbox benchmark: preflight-bench sandbox --help\n\
+    The agent loop benchmark: preflight-bench agent --help")]
 struct Args {
     /// Entries in the log the proofs are timed on [default: 1000000; --quick: 20000].
     #[arg(long)]
@@ -126,6 +129,10 @@ async fn main() -> Result<()> {
     if std::env::args_os().nth(1).is_some_and(|a| a == "sandbox") {
         let args = sandbox::Args::parse_from(std::env::args_os().skip(1));
         return sandbox::main(args).await;
+    }
+    if std::env::args_os().nth(1).is_some_and(|a| a == "agent") {
+        let args = agent::Args::parse_from(std::env::args_os().skip(1));
+        return agent::main(args).await;
     }
     let args = Args::parse();
     let plan = Plan::of(&args)?;
