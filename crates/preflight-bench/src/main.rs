@@ -8,7 +8,8 @@
 //! the `gateway` module); `bench/gateway` runs it. `preflight-bench
 //! sandbox` is the sandbox backend's (the `sandbox` module); `bench/sandbox`
 //! runs it. `preflight-bench agent` is the agent loop's overhead per turn
-//! (the `agent` module); `bench/agent` runs it.
+//! (the `agent` module); `bench/agent` runs it. `preflight-bench vuln` is the
+//! clearinghouse's import throughput (the `vuln` module); `bench/vuln` runs it.
 
 mod agent;
 mod appends;
@@ -20,6 +21,7 @@ mod proofs;
 mod sandbox;
 mod stats;
 mod table;
+mod vuln;
 mod workload;
 
 use anyhow::{Context, Result};
@@ -42,7 +44,8 @@ const POSTGRES_LOG_CAP: u64 = 200_000;
     preflight-bench --backends sqlite --entries 100000\n\n\
     The gateway benchmark: preflight-bench gateway --help\n\
     The sandbox benchmark: preflight-bench sandbox --help\n\
-    The agent loop benchmark: preflight-bench agent --help")]
+    The agent loop benchmark: preflight-bench agent --help\n\
+    The clearinghouse import benchmark: preflight-bench vuln --help")]
 struct Args {
     /// Entries in the log the proofs are timed on [default: 1000000; --quick: 20000].
     #[arg(long)]
@@ -129,6 +132,10 @@ async fn main() -> Result<()> {
     if std::env::args_os().nth(1).is_some_and(|a| a == "sandbox") {
         let args = sandbox::Args::parse_from(std::env::args_os().skip(1));
         return sandbox::main(args).await;
+    }
+    if std::env::args_os().nth(1).is_some_and(|a| a == "vuln") {
+        let args = vuln::Args::parse_from(std::env::args_os().skip(1));
+        return vuln::main(args).await;
     }
     if std::env::args_os().nth(1).is_some_and(|a| a == "agent") {
         let args = agent::Args::parse_from(std::env::args_os().skip(1));
