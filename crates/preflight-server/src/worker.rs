@@ -10,8 +10,6 @@ use crate::routes::evaluations::finished_event;
 use chrono::Utc;
 use preflight_eval::client::{ApiKey, ClientConfig, Provider, connect};
 use preflight_eval::runner::{LogTarget, RunConfig, RunSpec, Silent};
-use preflight_sandbox::SandboxPool;
-use preflight_sandbox::bubblewrap::{Bubblewrap, BubblewrapConfig};
 use preflight_store::ClaimedRun;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -129,21 +127,6 @@ async fn with_heartbeat(
     }
 }
 
-/// The sandboxes of an agentic suite's samples (bubblewrap on this
-/// machine); none for other suites.
-fn sandbox_pool(suite: &preflight_eval::Suite) -> Result<Option<Arc<SandboxPool>>, String> {
-    if suite.solver.kind != preflight_eval::SolverKind::Agent {
-        return Ok(None);
-    }
-    let backend = Bubblewrap::new(BubblewrapConfig::default())
-        .map_err(|e| format!("suite {:?} runs an agent in a sandbox: {e}", suite.name))?;
-    let max_alive = suite.sandbox.clone().unwrap_or_default().max_alive.max(1);
-    Ok(Some(Arc::new(SandboxPool::new(
-        Arc::new(backend),
-        max_alive,
-    ))))
-}
-
 /// Runs the claimed run's suite; the aggregate scores, or why it failed.
 async fn run_suite(
     state: &AppState,
@@ -174,7 +157,8 @@ async fn run_suite(
         LogTarget::New(log.clone())
     };
     let option = |name: &str| run.options.get(name).and_then(Value::as_u64);
-    let sandboxes = sandbox_pool(&suite)?;
+    let sandboxes = preflight_eval::runner::sandbox_pool(&suite, None)
+        .map_err(|e| format!("suite {:?} runs an agent in a sandbox: {e}", suite.name))?;
     let outcome = preflight_eval::runner::run(
         RunSpec {
             suite: &suite,

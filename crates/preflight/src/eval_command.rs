@@ -12,7 +12,9 @@ use preflight_eval::client::{
     ApiKey, ClientConfig, ModelClient, Provider, connect, first_listed_model,
 };
 use preflight_eval::log::{Aggregate, Header, Report, inspect, read_report};
-use preflight_eval::runner::{LogTarget, ResponseCache, RunConfig, RunSpec, run as run_suite};
+use preflight_eval::runner::{
+    LogTarget, ResponseCache, RunConfig, RunSpec, run as run_suite, sandbox_pool,
+};
 use preflight_eval::stats::{Bootstrap, Summary, compare_paired};
 use preflight_eval::{Suite, scorer::ScorerKind};
 
@@ -227,7 +229,8 @@ async fn run_command(args: RunArgs) -> Result<()> {
             log,
             cache: args.cache_dir.as_ref().map(ResponseCache::new),
             config,
-            sandboxes: sandbox_pool(&suite, args.max_sandboxes)?,
+            sandboxes: sandbox_pool(&suite, args.max_sandboxes)
+                .with_context(|| format!("suite {} runs an agent in a sandbox", suite.name))?,
         },
         progress.clone(),
     )
@@ -243,26 +246,6 @@ async fn run_command(args: RunArgs) -> Result<()> {
     }
     print!("{}", render_report(&outcome.header, &outcome.report));
     Ok(())
-}
-
-/// The sandbox pool of an agentic suite; none for the others.
-pub(crate) fn sandbox_pool(
-    suite: &Suite,
-    max_alive: Option<usize>,
-) -> Result<Option<Arc<preflight_sandbox::SandboxPool>>> {
-    if suite.solver.kind != preflight_eval::SolverKind::Agent {
-        return Ok(None);
-    }
-    let settings = suite.sandbox.clone().unwrap_or_default();
-    let backend = preflight_sandbox::bubblewrap::Bubblewrap::new(
-        preflight_sandbox::bubblewrap::BubblewrapConfig::default(),
-    )
-    .with_context(|| format!("suite {} runs an agent in a sandbox", suite.name))?;
-    let max_alive = max_alive.unwrap_or(settings.max_alive).max(1);
-    Ok(Some(Arc::new(preflight_sandbox::SandboxPool::new(
-        Arc::new(backend),
-        max_alive,
-    ))))
 }
 
 /// A client of `url`, named `name` or the first model the server lists.

@@ -6,7 +6,7 @@
 
 mod config;
 mod prompt;
-mod tools;
+pub(crate) mod tools;
 mod trajectory;
 
 pub use config::{AgentConfig, SandboxSettings, ToolCalling, ToolName};

@@ -139,7 +139,8 @@ fn native_request(name: &str, arguments: &str, offered: &[ToolName]) -> ToolRequ
     }
 }
 
-static FENCE: LazyLock<Regex> = LazyLock::new(|| {
+/// A fenced code block: its language tag (capture 1) and body (capture 2).
+pub(crate) static FENCE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?s)```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\r?\n(.*?)```").expect("valid pattern")
 });
 static SUBMIT: LazyLock<Regex> = LazyLock::new(|| {

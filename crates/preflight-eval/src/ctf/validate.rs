@@ -17,6 +17,7 @@ use preflight_sandbox::{ExecRequest, FileCopy, SandboxLimits, SandboxPool, Sandb
 
 use super::flag;
 use super::task::CtfTask;
+use crate::agent::tools::FENCE;
 use crate::sample::Sample;
 
 /// What a task's validation found.
@@ -76,9 +77,6 @@ static NETWORK: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)\bnc\s+\S+\s+\d+|\bnetcat\b|\bsocket\.|\bremote\(|\brequests\.(get|post|session)|\burllib\b|\bcurl\s|\bwget\s|\bssh\s+\S+@|\btelnet\s|https?://[a-z0-9.-]+\.[a-z]{2,}(:\d+)?/?\S*\s*$|\b[a-z0-9-]+\.challenges\.[a-z0-9.-]+\b|\bmercury\.picoctf\.net\b|\bsaturn\.picoctf\.net\b",
     )
     .expect("valid pattern")
-});
-static FENCE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?s)```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\r?\n(.*?)```").expect("valid pattern")
 });
 static INLINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"`([^`\n]+)`").expect("valid pattern"));

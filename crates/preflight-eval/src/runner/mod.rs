@@ -164,6 +164,27 @@ pub(crate) struct Shared {
     sandboxes: Option<Arc<SandboxPool>>,
 }
 
+/// The bubblewrap sandbox pool an agentic suite's samples need, at most
+/// `max_alive` alive at once (default: the suite's `sandbox.max_alive`);
+/// `None` for other suites.
+pub fn sandbox_pool(
+    suite: &Suite,
+    max_alive: Option<usize>,
+) -> Result<Option<Arc<SandboxPool>>, preflight_sandbox::SandboxError> {
+    if suite.solver.kind != crate::SolverKind::Agent {
+        return Ok(None);
+    }
+    let backend = preflight_sandbox::bubblewrap::Bubblewrap::new(
+        preflight_sandbox::bubblewrap::BubblewrapConfig::default(),
+    )?;
+    let settings = suite.sandbox.clone().unwrap_or_default();
+    let max_alive = max_alive.unwrap_or(settings.max_alive).max(1);
+    Ok(Some(Arc::new(SandboxPool::new(
+        Arc::new(backend),
+        max_alive,
+    ))))
+}
+
 /// Runs `spec` to the end: every sample and epoch of the selection gets one
 /// record in the log, then the summary.
 pub async fn run(spec: RunSpec<'_>, progress: Arc<dyn Progress>) -> Result<RunOutcome, RunError> {
