@@ -39,6 +39,22 @@ pub enum EventKind {
     /// clearinghouse: the batch id, its counts and the assessments it
     /// created or changed.
     AssessmentsImported,
+    /// An assessment was opened by hand (an outside reporter's report).
+    AssessmentCreated,
+    /// An assessment's coordination changed: its report state, embargo,
+    /// a case flag, or its label and audience before publication.
+    AssessmentUpdated,
+    /// An assessment was released to the organisations its label and
+    /// audience reach (or released again after a change).
+    AssessmentPublished,
+    /// A review finding went to the clearinghouse as the terms allow; it is
+    /// an event of the review, so the developer sees when it happened.
+    FindingEscalated,
+    /// An organisation's sharing subscription (sectors, products, webhook).
+    SubscriptionSet,
+    /// The organisations a provider serves (its clients receive what TLP
+    /// AMBER addresses to it).
+    OrgClientsSet,
 }
 
 snake_enum_text!(
@@ -67,6 +83,12 @@ snake_enum_text!(
         EvaluationQueued = "evaluation_queued",
         EvaluationFinished = "evaluation_finished",
         AssessmentsImported = "assessments_imported",
+        AssessmentCreated = "assessment_created",
+        AssessmentUpdated = "assessment_updated",
+        AssessmentPublished = "assessment_published",
+        FindingEscalated = "finding_escalated",
+        SubscriptionSet = "subscription_set",
+        OrgClientsSet = "org_clients_set",
     ]
 );
 

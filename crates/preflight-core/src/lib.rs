@@ -5,6 +5,7 @@
 pub mod access;
 pub mod actor;
 pub mod error;
+pub mod escalation;
 pub mod event;
 pub mod finding;
 pub mod ids;

@@ -30,16 +30,20 @@ impl FromRequestParts<AppState> for Caller {
         else {
             return Err(ApiError::unauthorized());
         };
-        match state
-            .store
-            .authenticate(&state.pepper, secret.trim(), Utc::now())
+        authenticate(state, secret.trim())
             .await?
-        {
-            Some((user, _token)) => Ok(Caller {
-                actor: Actor::of(&user),
-                user,
-            }),
-            None => Err(ApiError::unauthorized()),
-        }
+            .ok_or_else(ApiError::unauthorized)
     }
+}
+
+/// The person an API token belongs to, if it is valid now.
+pub async fn authenticate(state: &AppState, secret: &str) -> Result<Option<Caller>, ApiError> {
+    Ok(state
+        .store
+        .authenticate(&state.pepper, secret, Utc::now())
+        .await?
+        .map(|(user, _token)| Caller {
+            actor: Actor::of(&user),
+            user,
+        }))
 }

@@ -4,6 +4,7 @@
 //! write the change with its event in one transaction.
 
 mod auth;
+pub mod clearinghouse;
 mod error;
 mod extract;
 mod flags;
@@ -13,6 +14,7 @@ mod openapi;
 mod report_html;
 mod routes;
 mod state;
+mod taxii;
 pub mod witness;
 pub mod worker;
 
@@ -48,6 +50,7 @@ pub fn app(state: AppState) -> Router {
             axum::routing::get(routes::ledger::tile),
         )
         .merge(preflight_gateway::router(state.gateway.clone()))
+        .merge(taxii::router())
         .route("/healthz", axum::routing::get(routes::health::healthz))
         .route("/metrics", axum::routing::get(metrics::render))
         .fallback(routes::health::not_found)
@@ -116,6 +119,11 @@ pub async fn serve(
         state.gateway.clone(),
         stop_rx.clone(),
     ));
+    let webhooks = tokio::spawn(clearinghouse::webhooks::run(
+        state.clone(),
+        state.webhook_wakeup.clone(),
+        stop_rx.clone(),
+    ));
     let (worker_stop_tx, worker_stop_rx) = tokio::sync::watch::channel(false);
     let worker = match (&state.evaluation_logs, listener.local_addr()) {
         (Some(dir), Ok(addr)) => {
@@ -161,6 +169,7 @@ pub async fn serve(
     for (task, name) in [
         (integrator, "ledger integrator"),
         (sweeper, "retention sweeper"),
+        (webhooks, "webhook sender"),
     ] {
         if let Err(err) = task.await {
             tracing::error!(error = %err, "{name} stopped abnormally");

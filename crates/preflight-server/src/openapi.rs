@@ -2,8 +2,8 @@
 
 use crate::AppState;
 use crate::routes::{
-    evaluations, findings, gateway, health, ledger, me, orgs, partners, report, submissions, terms,
-    users,
+    advisories, assessments, escalations, evaluations, findings, gateway, health, ledger, me, orgs,
+    partners, report, submissions, subscriptions, terms, users,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -31,6 +31,7 @@ use utoipa_axum::routes;
         (name = "reports", description = "The review report"),
         (name = "gateway", description = "Gateway tokens, calls to the model, usage and transcripts; the model itself is at /v1/chat/completions"),
         (name = "evaluations", description = "Benchmark suites the government runs against the model, through the gateway"),
+        (name = "clearinghouse", description = "Vulnerability assessments, their coordination and release; advisories as each organisation receives them (also over TAXII 2.1 at /taxii2/); subscriptions and signed webhooks"),
         (name = "ledger", description = "Proofs from the tamper-evident audit ledger; the signed checkpoint and tiles are at /ledger/checkpoint and /ledger/tile/..."),
     )
 )]
@@ -47,6 +48,9 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+/// The largest import body accepted at once.
+const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 pub(crate) fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -93,6 +97,31 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
             evaluations::list_evaluations
         ))
         .routes(routes!(evaluations::get_evaluation))
+        .routes(routes!(escalations::escalate_finding))
+        .routes(routes!(escalations::list_escalations))
+        .routes(routes!(
+            assessments::list_assessments,
+            assessments::create_assessment
+        ))
+        .routes({
+            let (schemas, paths, method) = routes!(assessments::import_assessments);
+            let limit = axum::extract::DefaultBodyLimit::max(IMPORT_BODY_LIMIT);
+            (schemas, paths, method.layer(limit))
+        })
+        .routes(routes!(assessments::get_assessment))
+        .routes(routes!(assessments::set_report_state))
+        .routes(routes!(assessments::change_embargo))
+        .routes(routes!(assessments::set_flag))
+        .routes(routes!(assessments::publish))
+        .routes(routes!(assessments::export))
+        .routes(routes!(advisories::list_advisories))
+        .routes(routes!(advisories::get_advisory))
+        .routes(routes!(
+            subscriptions::get_subscription,
+            subscriptions::set_subscription
+        ))
+        .routes(routes!(subscriptions::set_clients))
+        .routes(routes!(subscriptions::list_deliveries))
         .routes(routes!(health::version))
 }
 

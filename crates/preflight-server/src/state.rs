@@ -23,6 +23,12 @@ pub struct AppState {
     pub(crate) tiles: crate::ledger::FullTileCache,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
     pub(crate) suite_flags: crate::flags::SuiteFlags,
+    /// The clearinghouse's name on what it publishes (CSAF publisher, STIX identity).
+    pub clearinghouse_name: String,
+    /// A URL naming the clearinghouse (CSAF `publisher.namespace`).
+    pub clearinghouse_namespace: String,
+    /// Wakes the webhook sender when a release queues notifications.
+    pub(crate) webhook_wakeup: Arc<Notify>,
 }
 
 impl AppState {
@@ -52,6 +58,9 @@ impl AppState {
             evaluation_wakeup: Arc::default(),
             tiles: Default::default(),
             suite_flags: Default::default(),
+            clearinghouse_name: "Preflight clearinghouse".to_owned(),
+            clearinghouse_namespace: "https://preflight.invalid".to_owned(),
+            webhook_wakeup: Arc::default(),
         }
     }
 

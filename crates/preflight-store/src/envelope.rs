@@ -57,6 +57,20 @@ impl MasterKey {
         Ok((DataKey(bytes), wrapped))
     }
 
+    /// Seals a small instance-wide secret (a webhook signing secret)
+    /// directly under the master key, bound to `context`.
+    pub(crate) fn seal_secret(&self, plain: &[u8], context: &str) -> Result<String, StoreError> {
+        seal(&self.0, plain, &format!("secret:{context}"))
+    }
+
+    pub(crate) fn open_secret(
+        &self,
+        sealed: &str,
+        context: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        open(&self.0, sealed, &format!("secret:{context}"))
+    }
+
     pub(crate) fn unwrap_data_key(
         &self,
         wrapped: &str,

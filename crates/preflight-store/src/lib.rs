@@ -7,12 +7,14 @@ mod assessments;
 mod bulk;
 mod envelope;
 mod error;
+mod escalations;
 mod evaluations;
 mod events;
 mod findings;
 mod gateway;
 mod ledger;
 mod orgs;
+mod sharing;
 mod store;
 mod submissions;
 mod terms;
@@ -21,15 +23,20 @@ mod tokens;
 mod users;
 mod vetting;
 
-pub use assessments::{AssessmentFilter, FormatCount, ImportReport, StoredAssessment, StoredMerge};
+pub use assessments::{
+    AssessmentChange, AssessmentFilter, FormatCount, ImportReport, NewDelivery, Publication,
+    SharedCursor, StoredAssessment, StoredMerge,
+};
 pub use envelope::MasterKey;
 pub use error::StoreError;
+pub use escalations::Escalation;
 pub use evaluations::{ClaimedRun, EvaluationRun, RunState};
 pub use gateway::{
     CallFinished, CallStarted, GATEWAY_TOKEN_PREFIX, GatewayGrant, GatewayTokenRecord, GrantLookup,
     ModelCall, Transcript, UsageRow,
 };
 pub use ledger::{LedgerEvent, StoredTile};
+pub use sharing::{Delivery, Subscription};
 pub use store::{Backend, Store, redact_url};
 pub use submissions::Stored;
 pub use tokens::{NewToken, TokenPepper, TokenRecord};

@@ -1,3 +1,6 @@
+pub mod advisories;
+pub mod assessments;
+pub mod escalations;
 pub mod evaluations;
 pub mod findings;
 pub mod gateway;
@@ -9,5 +12,6 @@ pub mod partners;
 pub mod report;
 pub mod review;
 pub mod submissions;
+pub mod subscriptions;
 pub mod terms;
 pub mod users;

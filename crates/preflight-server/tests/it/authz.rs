@@ -4,7 +4,7 @@
 //! call would otherwise succeed.
 
 use crate::harness::{Harness, api};
-use crate::world::{At, Lab, Review, Who, World};
+use crate::world::{At, Lab, Review, Who, World, now, rfc3339};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::hash_map::Entry;
@@ -71,6 +71,34 @@ fn partner(who: Who) -> bool {
 /// Whether `who` may know that a review of `lab` at `at` exists: admins;
 /// its developer; the government once it is submitted; a partner whose
 /// organisation the agreed terms list. Nobody else.
+fn clearinghouse_reader(who: Who, _: Lab) -> bool {
+    matches!(who, Who::Admin | Who::Analyst)
+}
+
+fn in_an_org(who: Who, _: Lab) -> bool {
+    !matches!(who, Who::Admin | Who::Anonymous)
+}
+
+/// Members of the own lab (the organisation the `{org_id}` rows name) and admins.
+fn own_lab_or_admin(who: Who, _: Lab) -> bool {
+    matches!(who, Who::Admin | Who::DevOwn)
+}
+
+/// A small OSV record to import.
+fn osv_record() -> Value {
+    json!({
+        "schema_version": "1.7.0",
+        "id": "GO-2099-0001",
+        "modified": "2026-01-01T00:00:00Z",
+        "aliases": ["CVE-2099-0001"],
+        "summary": "A test record",
+        "affected": [{
+            "package": { "ecosystem": "Go", "name": "example.com/module" },
+            "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "0" }, { "fixed": "1.2.3" }] }]
+        }]
+    })
+}
+
 fn sees(who: Who, lab: Lab, at: At) -> bool {
     match who {
         Who::Admin => true,
@@ -406,6 +434,93 @@ fn table() -> Vec<Row> {
                 |_, _| false,
             )
         },
+        // Escalation to the clearinghouse: the finder's organisation or
+        // the government, once the terms allow (these allow it after the
+        // release); every reader of the review sees that it happened.
+        Row {
+            body: Body::Json(|_| json!({ "tlp": "AMBER" })),
+            ..review(
+                "POST",
+                "/submissions/{submission_id}/findings/{finding_id}/escalation",
+                Released,
+                |who, lab| who == Who::Gov || (who == Who::PartnerListed && lab == Lab::Own),
+            )
+        },
+        review(
+            "GET",
+            "/submissions/{submission_id}/escalations",
+            Released,
+            |_, _| true,
+        ),
+        // The clearinghouse: analysts work assessments, admins read them.
+        row("GET", "/assessments", clearinghouse_reader),
+        Row {
+            body: Body::Json(
+                |_| json!({ "reporter": "A researcher", "title": "Prompt injection in a plug-in", "description": "Details." }),
+            ),
+            ..row("POST", "/assessments", |who, _| who == Who::Analyst)
+        },
+        Row {
+            body: Body::Json(
+                |_| json!({ "documents": [{ "name": "osv.json", "document": osv_record() }] }),
+            ),
+            ..row("POST", "/assessments/import", |who, _| who == Who::Analyst)
+        },
+        row("GET", "/assessments/{assessment_id}", clearinghouse_reader),
+        Row {
+            body: Body::Json(|_| json!({ "state": "valid" })),
+            ..row(
+                "POST",
+                "/assessments/{assessment_id}/report-state",
+                |who, _| who == Who::Analyst,
+            )
+        },
+        Row {
+            body: Body::Json(
+                |_| json!({ "action": "propose", "ends_at": rfc3339(now() + chrono::Duration::days(30)) }),
+            ),
+            ..row("POST", "/assessments/{assessment_id}/embargo", |who, _| {
+                who == Who::Analyst
+            })
+        },
+        Row {
+            body: Body::Json(|_| json!({ "flag": "vendor_aware" })),
+            ..row("POST", "/assessments/{assessment_id}/flags", |who, _| {
+                who == Who::Analyst
+            })
+        },
+        Row {
+            body: Body::Json(|_| json!({ "tlp": "GREEN", "sectors": ["healthcare"] })),
+            ..row(
+                "POST",
+                "/assessments/{assessment_id}/publication",
+                |who, _| who == Who::Analyst,
+            )
+        },
+        row(
+            "GET",
+            "/assessments/{assessment_id}/export",
+            clearinghouse_reader,
+        ),
+        // What is released, to every organisation it reaches (a CLEAR one
+        // here); people without an organisation receive nothing.
+        row("GET", "/advisories", in_an_org),
+        row("GET", "/advisories/{assessment_id}", in_an_org),
+        // An organisation's own sharing settings.
+        row("GET", "/orgs/{org_id}/subscription", own_lab_or_admin),
+        Row {
+            body: Body::Json(
+                |_| json!({ "sectors": ["finance"], "products": [], "webhook_url": null }),
+            ),
+            ..row("PUT", "/orgs/{org_id}/subscription", |who, _| {
+                who == Who::DevOwn
+            })
+        },
+        Row {
+            body: Body::Json(|_| json!({ "clients": [] })),
+            ..row("PUT", "/orgs/{org_id}/clients", |who, _| who == Who::Admin)
+        },
+        row("GET", "/orgs/{org_id}/deliveries", own_lab_or_admin),
         // Needs no token.
         row("GET", "/version", |_, _| true),
     ]
@@ -482,6 +597,7 @@ async fn authorization_matrix(h: &Harness) {
         "rows of the authorization table for routes the OpenAPI document lacks: {stale:?}"
     );
 
+    let released = w.released_assessment(h).await;
     let mut fixtures: HashMap<(Lab, At), Review> = HashMap::new();
     let mut failures = Vec::new();
     let mut cells = 0;
@@ -538,8 +654,17 @@ async fn authorization_matrix(h: &Harness) {
                         _ => uuid::Uuid::now_v7().to_string(),
                     },
                 };
+                let assessment_id = if row.path.starts_with("/advisories/") {
+                    released.clone()
+                } else if row.path.contains("{assessment_id}") {
+                    // A fresh one a cell: coordination steps change it.
+                    w.assessment(h, row.path.ends_with("/publication")).await
+                } else {
+                    String::new()
+                };
                 let path = row
                     .path
+                    .replace("{assessment_id}", &assessment_id)
                     .replace("{submission_id}", review.map_or("", |r| r.id.as_str()))
                     .replace("{version}", "1")
                     .replace(
@@ -566,6 +691,7 @@ async fn authorization_matrix(h: &Harness) {
                     + match row.path {
                         "/ledger/proofs/inclusion" => "?index=0&size=1",
                         "/ledger/proofs/consistency" => "?from=1&to=1",
+                        "/assessments/{assessment_id}/export" => "?format=osv",
                         _ => "",
                     };
                 let cx = Cx { w: &w, who, review };

@@ -42,6 +42,7 @@ macro_rules! on_both_backends {
 mod authz;
 mod bad_input;
 mod basics;
+mod clearinghouse;
 mod confidentiality;
 mod evaluations;
 mod fake_upstream;

@@ -90,6 +90,9 @@ pub enum At {
     /// review, a partner finding.
     PartnerPhase,
     Delivered,
+    /// Delivered, and the developer recorded the release. (Not in `ALL`:
+    /// the stages before it are those at which the developer still acts.)
+    Released,
 }
 
 impl At {
@@ -179,7 +182,7 @@ fn new_key() -> SigningKey {
     SigningKey::generate(&mut rand::rngs::OsRng)
 }
 
-async fn create_org(h: &Harness, name: &str, kind: &str, sector: Option<&str>) -> String {
+pub async fn create_org(h: &Harness, name: &str, kind: &str, sector: Option<&str>) -> String {
     h.post(
         &api("/orgs"),
         Some(&h.admin_token),
@@ -548,6 +551,50 @@ impl World {
     }
 
     /// A new review of `lab`, driven to `at`.
+    /// A new assessment opened by the analyst from an outside report;
+    /// validated when `valid`. Returns its id.
+    pub async fn assessment(&self, h: &Harness, valid: bool) -> String {
+        let n = self.next();
+        let made = h
+            .post(
+                &api("/assessments"),
+                self.token(Who::Analyst),
+                json!({
+                    "reporter": format!("Reporter {n}"),
+                    "title": format!("Finding {n}"),
+                    "description": "A model plug-in runs commands from retrieved pages.",
+                }),
+            )
+            .await;
+        let id = made.expect(201)["assessment_id"]
+            .as_str()
+            .expect("assessment id")
+            .to_owned();
+        if valid {
+            h.post(
+                &api(&format!("/assessments/{id}/report-state")),
+                self.token(Who::Analyst),
+                json!({ "state": "valid" }),
+            )
+            .await
+            .expect(200);
+        }
+        id
+    }
+
+    /// A new assessment published TLP:CLEAR: every organisation receives it.
+    pub async fn released_assessment(&self, h: &Harness) -> String {
+        let id = self.assessment(h, true).await;
+        h.post(
+            &api(&format!("/assessments/{id}/publication")),
+            self.token(Who::Analyst),
+            json!({ "tlp": "CLEAR" }),
+        )
+        .await
+        .expect(200);
+        id
+    }
+
     pub async fn review(&self, h: &Harness, lab: Lab, at: At) -> Review {
         self.review_with(h, lab, at, |w, release| w.submission_body(release), |_| {})
             .await
@@ -634,6 +681,11 @@ impl World {
             )
             .await
             .expect(201);
+        }
+        if at >= At::Released {
+            self.transition(h, &id, dev, "record_release")
+                .await
+                .expect(200);
         }
         review
     }

@@ -4,15 +4,21 @@
 //! `assessment_aliases` (one owner an alias, so records sharing one merge).
 //! `import.rs` brings documents in; this file reads them back.
 
+mod change;
 mod fold;
 mod import;
 mod report;
+mod shared;
 mod write;
 
+pub(crate) use change::insert as insert_change;
+pub use change::{AssessmentChange, NewDelivery};
 pub use report::{FormatCount, ImportReport, StoredMerge};
+pub use shared::SharedCursor;
 
 use crate::{Store, StoreError, time};
 use chrono::{DateTime, Utc};
+use preflight_core::sharing::Audience;
 use preflight_vuln::{Alias, Assessment, ReportState, Tlp};
 use sqlx::Row;
 use uuid::Uuid;
@@ -26,6 +32,25 @@ pub struct StoredAssessment {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub row_version: i64,
+    pub publication: Publication,
+}
+
+/// Whether and to whom an assessment is released.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Publication {
+    /// When it was first published; `None` while it is a draft.
+    pub published_at: Option<DateTime<Utc>>,
+    /// When the released version was last shared: the first publication or
+    /// a change after it. Subscribers read in this order.
+    pub shared_at: Option<DateTime<Utc>>,
+    /// Who it is for, beyond its label.
+    pub audience: Audience,
+}
+
+impl Publication {
+    pub fn is_published(&self) -> bool {
+        self.published_at.is_some()
+    }
 }
 
 /// Which assessments [`Store::assessments`] lists, newest first.
@@ -39,6 +64,8 @@ pub struct AssessmentFilter {
     pub min_cvss: Option<f64>,
     /// Text contained (case-insensitively) in the display id or an alias.
     pub text: Option<String>,
+    /// Only published ones (`Some(true)`) or only drafts (`Some(false)`).
+    pub published: Option<bool>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -50,13 +77,15 @@ impl Default for AssessmentFilter {
             report_states: Vec::new(),
             min_cvss: None,
             text: None,
+            published: None,
             limit: 100,
             offset: 0,
         }
     }
 }
 
-const COLUMNS: &str = "id, body, created_at, updated_at, row_version";
+const COLUMNS: &str =
+    "id, body, created_at, updated_at, row_version, published_at, shared_at, audience";
 
 impl Store {
     pub async fn assessment(&self, id: Uuid) -> Result<StoredAssessment, StoreError> {
@@ -78,8 +107,8 @@ impl Store {
         alias: &str,
     ) -> Result<Option<StoredAssessment>, StoreError> {
         let row = sqlx::query(
-            "SELECT a.id, a.body, a.created_at, a.updated_at, a.row_version \
-             FROM assessment_aliases k JOIN assessments a ON a.id = k.assessment_id \
+            "SELECT a.id, a.body, a.created_at, a.updated_at, a.row_version, \
+             a.published_at, a.shared_at, a.audience FROM assessment_aliases k JOIN assessments a ON a.id = k.assessment_id \
              WHERE k.alias = $1",
         )
         .bind(alias_key(alias))
@@ -143,6 +172,11 @@ impl Store {
                  (SELECT assessment_id FROM assessment_aliases WHERE UPPER(alias) LIKE ${n} ESCAPE '\\'))"
             ));
         }
+        match filter.published {
+            Some(true) => sql.push_str(" AND published_at IS NOT NULL"),
+            Some(false) => sql.push_str(" AND published_at IS NULL"),
+            None => {}
+        }
         args.push(Arg::Int(i64::from(filter.limit)));
         args.push(Arg::Int(i64::from(filter.offset)));
         sql.push_str(&format!(
@@ -194,7 +228,7 @@ fn tenths(score: f64) -> i64 {
     (score * 10.0).round() as i64
 }
 
-fn decode(row: &sqlx::any::AnyRow) -> Result<StoredAssessment, StoreError> {
+pub(crate) fn decode(row: &sqlx::any::AnyRow) -> Result<StoredAssessment, StoreError> {
     let bad = |e: &dyn std::fmt::Display| StoreError::corrupt("assessment", e);
     Ok(StoredAssessment {
         id: row
@@ -206,5 +240,11 @@ fn decode(row: &sqlx::any::AnyRow) -> Result<StoredAssessment, StoreError> {
         created_at: time::decode(&row.try_get::<String, _>("created_at")?)?,
         updated_at: time::decode(&row.try_get::<String, _>("updated_at")?)?,
         row_version: row.try_get("row_version")?,
+        publication: Publication {
+            published_at: time::decode_opt(row.try_get("published_at")?)?,
+            shared_at: time::decode_opt(row.try_get("shared_at")?)?,
+            audience: serde_json::from_str(&row.try_get::<String, _>("audience")?)
+                .map_err(|e| bad(&e))?,
+        },
     })
 }

@@ -182,7 +182,18 @@ pub(super) async fn update(
     update: &Update,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let c = columns(&update.assessment)?;
+    rewrite(conn, update.id, update.row_version, &update.assessment, now).await
+}
+
+/// Rewrites assessment `id` with `assessment` if it is still at `row_version`.
+pub(super) async fn rewrite(
+    conn: &mut AnyConnection,
+    id: Uuid,
+    row_version: i64,
+    assessment: &Assessment,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let c = columns(assessment)?;
     let done = sqlx::query(
         "UPDATE assessments SET display_id = $1, tlp = $2, cvss_tenths = $3, report_state = $4, \
          embargo_state = $5, embargo_ends_at = $6, body = $7, updated_at = $8, \
@@ -196,8 +207,8 @@ pub(super) async fn update(
     .bind(c.embargo_ends_at)
     .bind(c.body)
     .bind(time::encode(now))
-    .bind(update.id.to_string())
-    .bind(update.row_version)
+    .bind(id.to_string())
+    .bind(row_version)
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
