@@ -2,10 +2,11 @@
 # Preflight's single test command: `bash scripts/test.sh` (CI runs it through .ci/run).
 #
 # Installs what the tests need when missing (Debian postgresql, a .venv with schemathesis,
-# the openai SDK and pytest, cargo-deny, the local model in ~/.cache/preflight), starts a
+# the openai SDK, pytest and the STIX and OSV validators, cargo-deny, the local model in
+# ~/.cache/preflight, node and node_modules/ with the CSAF validator), starts a
 # private PostgreSQL and the local model on 127.0.0.1, then runs, failing fast:
 #   fmt, clippy, cargo-deny, cargo test, cargo build, ctf-validate, ctf-demo-validate,
-#   schemathesis, gateway-sdk, inspect-export, demo.
+#   schemathesis, gateway-sdk, inspect-export, vuln-exports, taxii-client, demo.
 # Ends with the plain line `test.sh: N passed, M failed` (N, M count stages).
 #
 # Environment:
@@ -27,6 +28,8 @@ source "$PREFLIGHT_ROOT/scripts/lib/python.sh"
 source "$PREFLIGHT_ROOT/scripts/lib/model.sh"
 # shellcheck source-path=SCRIPTDIR
 source "$PREFLIGHT_ROOT/scripts/lib/sandbox.sh"
+# shellcheck source-path=SCRIPTDIR
+source "$PREFLIGHT_ROOT/scripts/lib/node.sh"
 
 cd "$PREFLIGHT_ROOT"
 
@@ -124,6 +127,9 @@ ensure_python_tools
 stage schemathesis bash "$PREFLIGHT_ROOT/scripts/schemathesis.sh"
 stage gateway-sdk bash "$PREFLIGHT_ROOT/scripts/gateway_sdk.sh"
 stage inspect-export bash "$PREFLIGHT_ROOT/scripts/inspect_export.sh"
+ensure_node_tools
+stage vuln-exports bash "$PREFLIGHT_ROOT/scripts/vuln_exports.sh" "$CARGO_TARGET_DIR/debug/preflight"
+stage taxii-client bash "$PREFLIGHT_ROOT/scripts/taxii_client.sh"
 
 demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/preflight-demo.XXXXXX")"
 TMP_DIRS+=("$demo_dir")

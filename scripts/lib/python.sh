@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Python tools for the tests (schemathesis, the openai SDK) in a venv at .venv/ of the
-# repository. Source after common.sh.
+# Python tools for the tests (schemathesis, the openai SDK, the STIX and OSV validators, the
+# TAXII client) in a venv at .venv/ of the repository. Source after common.sh.
 
 # Pinned: the CLI flags in scripts/schemathesis.sh were checked against this version.
 SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
@@ -8,6 +8,13 @@ SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
 OPENAI_VERSION="${OPENAI_VERSION:-3.57.0}"
 # The runner of the SDK tests in tests/sdk.
 PYTEST_VERSION="${PYTEST_VERSION:-8.4.2}"
+# The OASIS STIX 2.1 validator, for the clearinghouse's STIX bundles (scripts/vuln_exports.sh);
+# not 3.3.1, whose wheel lacks the STIX schemas.
+STIX2_VALIDATOR_VERSION="${STIX2_VALIDATOR_VERSION:-3.3.2}"
+# JSON Schema, for the clearinghouse's OSV records against the OSV schema.
+JSONSCHEMA_VERSION="${JSONSCHEMA_VERSION:-4.26.0}"
+# The OASIS TAXII 2.1 client.
+TAXII2_CLIENT_VERSION="${TAXII2_CLIENT_VERSION:-2.3.0}"
 PREFLIGHT_VENV="${PREFLIGHT_VENV:-$PREFLIGHT_ROOT/.venv}"
 
 # True if the venv has distribution $1 at version $2 (its dist-info directory is there:
@@ -22,9 +29,21 @@ _venv_has() {
 
 # Create the venv and install the pinned tools unless they are all there already.
 ensure_python_tools() {
-    local -a want=("schemathesis==$SCHEMATHESIS_VERSION" "openai==$OPENAI_VERSION" "pytest==$PYTEST_VERSION")
-    if [[ -x "$PREFLIGHT_VENV/bin/python" ]] && _venv_has schemathesis "$SCHEMATHESIS_VERSION" &&
-        _venv_has openai "$OPENAI_VERSION" && _venv_has pytest "$PYTEST_VERSION"; then
+    local -a want=(
+        "schemathesis==$SCHEMATHESIS_VERSION"
+        "openai==$OPENAI_VERSION"
+        "pytest==$PYTEST_VERSION"
+        "stix2-validator==$STIX2_VALIDATOR_VERSION"
+        "jsonschema==$JSONSCHEMA_VERSION"
+        "taxii2-client==$TAXII2_CLIENT_VERSION"
+    )
+    local req name missing=0
+    for req in "${want[@]}"; do
+        # A dist-info directory spells the name with underscores: stix2_validator-3.3.2.
+        name="${req%%==*}"
+        _venv_has "${name//-/_}" "${req#*==}" || missing=1
+    done
+    if [[ -x "$PREFLIGHT_VENV/bin/python" && $missing -eq 0 ]]; then
         return 0
     fi
     if [[ ! -x "$PREFLIGHT_VENV/bin/python" ]]; then
@@ -36,6 +55,9 @@ ensure_python_tools() {
         --no-input "${want[@]}"
     "$PREFLIGHT_VENV/bin/schemathesis" --version
     "$PREFLIGHT_VENV/bin/python" -c 'import openai; print("openai", openai.__version__)'
+    "$PREFLIGHT_VENV/bin/python" -c 'import importlib.metadata as m, stix2validator, jsonschema, taxii2client
+for d in ("stix2-validator", "jsonschema", "taxii2-client"):
+    print(d, m.version(d))'
 }
 
 schemathesis_bin() { printf '%s\n' "$PREFLIGHT_VENV/bin/schemathesis"; }

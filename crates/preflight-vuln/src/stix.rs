@@ -1,9 +1,10 @@
 //! Assessments → a STIX 2.1 bundle: one `vulnerability` per assessment with
 //! its ids, weaknesses, AI techniques and references as external
-//! references, a `report` tying them together, the publishing `identity`,
-//! and the official TLP 2.0 `marking-definition` objects they are marked
-//! with. Ids are UUIDv5 of the assessment id, so exporting the same record
-//! twice gives the same STIX id.
+//! references and its CVSS scores in a property extension, a `report` tying
+//! them together, the publishing `identity`, the `extension-definition` of
+//! the scores, and the official TLP 2.0 `marking-definition` objects they
+//! are marked with. Ids are UUIDv5 of the assessment id, so exporting the
+//! same record twice gives the same STIX id.
 
 use crate::model::AliasKind;
 use crate::{Assessment, Tlp};
@@ -25,6 +26,10 @@ pub struct StixMeta {
     /// report, and of records without a publication date).
     pub created: DateTime<Utc>,
 }
+
+/// `created` of the CVSS extension's definition: the same in every bundle,
+/// as its id is for one publisher.
+const CVSS_EXTENSION_CREATED: &str = "2026-11-27T00:00:00.000Z";
 
 fn namespace() -> Uuid {
     Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://preflight.invalid/stix/2.1")
@@ -59,6 +64,25 @@ pub fn tlp_marking(tlp: Tlp) -> Value {
     })
 }
 
+/// The `extension-definition` (id `id`) of the property extension that
+/// carries a vulnerability's CVSS scores (STIX 2.1 has no property for
+/// them), made by the publishing `identity`.
+fn cvss_extension(id: &str, identity: &str) -> Value {
+    json!({
+        "type": "extension-definition",
+        "spec_version": "2.1",
+        "id": id,
+        "created": CVSS_EXTENSION_CREATED,
+        "modified": CVSS_EXTENSION_CREATED,
+        "created_by_ref": identity,
+        "name": "CVSS scores",
+        "description": "The CVSS scores given to a vulnerability, each with its CVSS version, vector and base score.",
+        "schema": "A property extension of vulnerability objects with one property, scores: a list of objects with version (the CVSS version: \"2.0\", \"3.0\", \"3.1\" or \"4.0\"), vector (the vector string) and base_score (a number from 0.0 to 10.0).",
+        "version": "1.0.0",
+        "extension_types": ["property-extension"],
+    })
+}
+
 fn source_name(kind: &AliasKind) -> String {
     match kind {
         AliasKind::Cve => "cve".to_owned(),
@@ -69,7 +93,12 @@ fn source_name(kind: &AliasKind) -> String {
     }
 }
 
-fn vulnerability(a: &Assessment, identity: &str, created: DateTime<Utc>) -> Value {
+fn vulnerability(
+    a: &Assessment,
+    identity: &str,
+    cvss_extension: &str,
+    created: DateTime<Utc>,
+) -> Value {
     let mut refs = Vec::new();
     for alias in &a.aliases {
         let mut r = json!({"source_name": source_name(&alias.kind), "external_id": alias.id});
@@ -133,7 +162,9 @@ fn vulnerability(a: &Assessment, identity: &str, created: DateTime<Utc>) -> Valu
             .iter()
             .map(|s| json!({"version": s.cvss.version().as_str(), "vector": s.cvss.vector(), "base_score": s.cvss.base_score()}))
             .collect();
-        v["x_preflight_cvss"] = json!(scores);
+        v["extensions"] = json!({
+            cvss_extension: {"extension_type": "property-extension", "scores": scores}
+        });
     }
     v
 }
@@ -154,9 +185,13 @@ pub fn export(assessments: &[Assessment], meta: &StixMeta) -> Value {
     labels.sort();
     labels.dedup();
     objects.extend(labels.iter().map(|t| tlp_marking(*t)));
+    let cvss_id = stix_id("extension-definition", &format!("cvss|{identity}"));
+    if assessments.iter().any(|a| !a.scores.is_empty()) {
+        objects.push(cvss_extension(&cvss_id, &identity));
+    }
     let vulns: Vec<Value> = assessments
         .iter()
-        .map(|a| vulnerability(a, &identity, meta.created))
+        .map(|a| vulnerability(a, &identity, &cvss_id, meta.created))
         .collect();
     let refs: Vec<Value> = vulns.iter().map(|v| v["id"].clone()).collect();
     let ids: Vec<&str> = assessments.iter().map(|a| a.id.as_str()).collect();

@@ -5,7 +5,7 @@ use crate::client::{Client, Refusal};
 use crate::config::StoreArgs;
 use crate::demo_calls::{self, GatewaySession};
 use crate::ledger_verify::{self, VerifyArgs};
-use crate::{admin, keys, local_model, review, serve, witness};
+use crate::{admin, demo_clearinghouse, keys, local_model, review, serve, witness};
 use anyhow::{Context, Result, bail};
 use chrono::{Duration, DurationRound, Utc};
 use clap::Args;
@@ -55,7 +55,7 @@ pub(crate) struct Story {
 }
 
 impl Story {
-    fn step(&mut self, text: &str) {
+    pub(crate) fn step(&mut self, text: &str) {
         self.step += 1;
         println!("\n{:>2}. {text}", self.step);
     }
@@ -217,6 +217,8 @@ struct People {
     partner: Client,
     conflicted: Client,
     operator: Client,
+    analyst: Client,
+    bank: Client,
 }
 
 async fn tell(
@@ -251,8 +253,9 @@ async fn tell(
         Some("healthcare"),
     )
     .await?;
+    let bank = org(admin, "First Federal Bank", "operator", Some("finance")).await?;
     story.say("developer lab: Frontier Lab; government evaluator: Government AI Evaluation Office");
-    story.say("trusted partners: Redline Security, Northbridge Assurance; clearinghouse; operator: St. Mary's Regional Hospital (healthcare)");
+    story.say("trusted partners: Redline Security, Northbridge Assurance; clearinghouse; operators: St. Mary's Regional Hospital (healthcare), First Federal Bank (finance)");
     story.look("/orgs");
 
     let keys_dir = args.data_dir.join("keys");
@@ -304,16 +307,25 @@ async fn tell(
             None,
         )
         .await?,
+        analyst: person(
+            admin,
+            &id_of(&_clearinghouse),
+            "Casey Analyst",
+            "analyst@clearinghouse.example",
+            "clearinghouse_analyst",
+            None,
+        )
+        .await?,
+        bank: person(
+            admin,
+            &bank,
+            "Blair Bank",
+            "secops@firstfederal.example",
+            "operator",
+            None,
+        )
+        .await?,
     };
-    person(
-        admin,
-        &id_of(&_clearinghouse),
-        "Casey Analyst",
-        "analyst@clearinghouse.example",
-        "clearinghouse_analyst",
-        None,
-    )
-    .await?;
     story.say(&format!(
         "signing keys for the developer and the evaluator are kept by them in {}",
         keys_dir.display()
@@ -588,6 +600,20 @@ async fn tell(
         late.text,
         late.code.as_deref().unwrap_or("?")
     ));
+    demo_clearinghouse::tell(
+        story,
+        &id,
+        &finding_id,
+        demo_clearinghouse::Cast {
+            dev: &people.dev,
+            partner: &people.partner,
+            analyst: &people.analyst,
+            hospital: &people.operator,
+            hospital_org: id_of(&hospital),
+            bank: &people.bank,
+        },
+    )
+    .await?;
     review::transition(&people.dev, &id, "close").await?;
     let events = people.dev.get(&format!("/submissions/{id}/events")).await?;
     story.say(&format!(
@@ -601,6 +627,8 @@ async fn tell(
         ("developer", &people.dev),
         ("government evaluator", &people.gov),
         ("trusted partner", &people.partner),
+        ("clearinghouse analyst", &people.analyst),
+        ("hospital operator", &people.operator),
     ] {
         let me = client.get("/me").await?;
         story.say(&format!("{who}: {}", me["email"].as_str().unwrap_or("")));

@@ -5,6 +5,7 @@ mod client;
 mod config;
 mod demo;
 mod demo_calls;
+mod demo_clearinghouse;
 mod eval_command;
 mod eval_html;
 mod eval_progress;

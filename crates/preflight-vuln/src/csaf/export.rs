@@ -1,7 +1,8 @@
 //! Assessments → a CSAF 2.0 security advisory that passes the schema and
 //! the mandatory tests. What CSAF 2.0 cannot hold in its own fields (CVSS
-//! v4.0 vectors, a second score of one CVSS version, further CWEs, AI
-//! taxonomies) goes into vulnerability notes the importer reads back.
+//! v4.0 vectors, a second score of one CVSS version, further CWEs and those
+//! the CWE list has renamed, AI taxonomies) goes into vulnerability notes
+//! the importer reads back.
 
 use super::import::{ATLAS_NOTE, OWASP_NOTE};
 use super::mandatory::cwe_names;
@@ -275,6 +276,17 @@ fn id_system(alias: &Alias) -> String {
     }
 }
 
+/// The name of weakness `id` if every CWE list version gave it the same one.
+/// Validators of 6.1.11 compare `cwe/name` with the list they know (the
+/// BSI validator with the newest only), and the bundled names of a renamed
+/// weakness do not say which is the newest.
+fn cwe_name(id: &str) -> Option<&'static str> {
+    match cwe_names(id) {
+        [name] => Some(name),
+        _ => None,
+    }
+}
+
 fn vulnerability(
     a: &Assessment,
     tree: &mut Tree,
@@ -312,11 +324,11 @@ fn vulnerability(
             json!({"category": "summary", "text": a.title.clone().unwrap_or_else(|| a.id.clone())}),
         );
     }
-    // CWE: the first known one in `cwe`, the rest in a note.
+    // CWE: the first one with an unambiguous name in `cwe`, the rest in a note.
     let mut cwe_written = None;
     for c in &a.cwes {
         let id = c.to_string();
-        if let Some(name) = cwe_names(&id).last() {
+        if let Some(name) = cwe_name(&id) {
             v.insert("cwe".into(), json!({"id": id, "name": name}));
             cwe_written = Some(*c);
             break;

@@ -5,6 +5,7 @@ use crate::support::{json_files, name, read, testdata};
 use chrono::{TimeZone, Utc};
 use preflight_vuln::csaf::{CsafMeta, Publisher};
 use preflight_vuln::{Assessment, Format, ProductStatus, Tlp, import, merge};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 fn when() -> chrono::DateTime<Utc> {
@@ -205,4 +206,37 @@ fn ai_taxonomies_cvss4_and_tlp_survive_csaf() {
     assert_eq!(back.tlp, Tlp::AmberStrict);
     assert_eq!(essence(&back), essence(&a));
     let _ = Format::Csaf;
+}
+
+#[test]
+fn csaf_names_a_weakness_only_by_a_name_every_cwe_list_gives_it() {
+    let file = json_files("vuln/osv/go")
+        .into_iter()
+        .next()
+        .expect("a record");
+    let mut a = import(&name(&file), &read(&file))
+        .expect("imports")
+        .assessments
+        .remove(0);
+    // CWE-400 has had four names over the CWE list's versions, CWE-787 one.
+    a.cwes = [400, 787].map(preflight_vuln::Cwe::new).into();
+    let csaf =
+        preflight_vuln::csaf::export(std::slice::from_ref(&a), &meta("PF-CWE-1")).expect("exports");
+    let v = &csaf["vulnerabilities"][0];
+    assert_eq!(
+        v["cwe"],
+        json!({"id": "CWE-787", "name": "Out-of-bounds Write"})
+    );
+    let note = v["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .find(|n| n["title"] == "Further weaknesses (CWE)")
+        .expect("a note with the other weaknesses");
+    assert_eq!(note["text"], "CWE-400");
+    let back = import("cwe.json", &serde_json::to_vec(&csaf).expect("json"))
+        .expect("re-imports")
+        .assessments
+        .remove(0);
+    assert_eq!(back.cwes, a.cwes);
 }

@@ -68,13 +68,45 @@ fn a_bundle_of_real_records_is_well_formed() {
             .into_iter()
             .flatten()
             .chain(o["object_refs"].as_array().into_iter().flatten())
+            .chain(o.get("created_by_ref"))
         {
             assert!(
                 ids.contains(r.as_str().expect("a ref")),
                 "{r} is in the bundle"
             );
         }
+        let custom: Vec<&String> = o
+            .as_object()
+            .expect("an object")
+            .keys()
+            .filter(|k| k.starts_with("x_"))
+            .collect();
+        assert!(custom.is_empty(), "custom properties {custom:?} in {o}");
     }
+    // CVSS scores travel in a property extension defined in the bundle.
+    let definition = objects
+        .iter()
+        .find(|o| o["type"] == "extension-definition")
+        .expect("the CVSS extension's definition");
+    assert_eq!(definition["extension_types"][0], "property-extension");
+    let extension = definition["id"].as_str().expect("id");
+    let (record, scored) = records
+        .iter()
+        .find_map(|a| {
+            let v = vulns.iter().find(|v| v["name"] == a.id)?;
+            (!a.scores.is_empty()).then_some((a, v))
+        })
+        .expect("a record with a score");
+    let written = &scored["extensions"][extension];
+    assert_eq!(written["extension_type"], "property-extension");
+    let vectors: Vec<&str> = written["scores"]
+        .as_array()
+        .expect("scores")
+        .iter()
+        .map(|s| s["vector"].as_str().expect("a vector"))
+        .collect();
+    let want: Vec<&str> = record.scores.iter().map(|s| s.cvss.vector()).collect();
+    assert_eq!(vectors, want);
     let first = vulns
         .iter()
         .find(|v| v["name"] == records[0].id)
