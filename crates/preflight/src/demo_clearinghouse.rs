@@ -60,18 +60,25 @@ pub async fn tell(story: &mut Story, review: &str, finding: &str, cast: Cast<'_>
         "St. Mary's subscribes to advisories about the models it runs, with a signed webhook.",
     );
     let (url, received) = receiver().await?;
+    let submission = cast.dev.get(&format!("/submissions/{review}")).await?;
+    let model = submission["model_name"]
+        .as_str()
+        .context("model name")?
+        .to_owned();
     let sub = cast
         .hospital
         .put(
             &format!("/orgs/{}/subscription", cast.hospital_org),
-            &json!({ "products": ["Frontier"], "webhook_url": url }),
+            &json!({ "products": [model], "webhook_url": url }),
         )
         .await?;
     let secret = sub["webhook_secret"]
         .as_str()
         .context("the first webhook comes with its signing secret")?
         .to_owned();
-    story.say("the signing secret (whsec_...) is shown once, to the hospital only");
+    story.say(&format!(
+        "it follows {model}; the signing secret (whsec_...) is shown once, to the hospital only"
+    ));
 
     story.step(
         "Redline escalates its finding to the clearinghouse: the terms allow it after the release.",
