@@ -5,7 +5,7 @@
 //! the importer reads back.
 
 use super::import::{ATLAS_NOTE, OWASP_NOTE};
-use super::mandatory::cwe_names;
+use super::mandatory::{current_cwe_name, cwe_names};
 use crate::model::{Alias, AliasKind, Product, ProductStatus, VersionRange};
 use crate::{Assessment, CvssVersion, Tlp, VulnError};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -276,15 +276,14 @@ fn id_system(alias: &Alias) -> String {
     }
 }
 
-/// The name of weakness `id` if every CWE list version gave it the same one.
-/// Validators of 6.1.11 compare `cwe/name` with the list they know (the
-/// BSI validator with the newest only), and the bundled names of a renamed
-/// weakness do not say which is the newest.
+/// The name of weakness `id` in the newest CWE list, which validators of
+/// 6.1.11 (the BSI validator among them) compare `cwe/name` with; failing
+/// that, the one name every older version gave it.
 fn cwe_name(id: &str) -> Option<&'static str> {
-    match cwe_names(id) {
-        [name] => Some(name),
+    current_cwe_name(id).or(match cwe_names(id) {
+        [name] => Some(*name),
         _ => None,
-    }
+    })
 }
 
 fn vulnerability(

@@ -209,7 +209,7 @@ fn ai_taxonomies_cvss4_and_tlp_survive_csaf() {
 }
 
 #[test]
-fn csaf_names_a_weakness_only_by_a_name_every_cwe_list_gives_it() {
+fn csaf_names_a_weakness_by_its_name_in_the_newest_cwe_list() {
     let file = json_files("vuln/osv/go")
         .into_iter()
         .next()
@@ -218,14 +218,15 @@ fn csaf_names_a_weakness_only_by_a_name_every_cwe_list_gives_it() {
         .expect("imports")
         .assessments
         .remove(0);
-    // CWE-400 has had four names over the CWE list's versions, CWE-787 one.
+    // CWE-400 has had four names over the CWE list's versions; the newest
+    // is what validators of 6.1.11 accept.
     a.cwes = [400, 787].map(preflight_vuln::Cwe::new).into();
     let csaf =
         preflight_vuln::csaf::export(std::slice::from_ref(&a), &meta("PF-CWE-1")).expect("exports");
     let v = &csaf["vulnerabilities"][0];
     assert_eq!(
         v["cwe"],
-        json!({"id": "CWE-787", "name": "Out-of-bounds Write"})
+        json!({"id": "CWE-400", "name": "Uncontrolled Resource Consumption"})
     );
     let note = v["notes"]
         .as_array()
@@ -233,7 +234,7 @@ fn csaf_names_a_weakness_only_by_a_name_every_cwe_list_gives_it() {
         .iter()
         .find(|n| n["title"] == "Further weaknesses (CWE)")
         .expect("a note with the other weaknesses");
-    assert_eq!(note["text"], "CWE-400");
+    assert_eq!(note["text"], "CWE-787");
     let back = import("cwe.json", &serde_json::to_vec(&csaf).expect("json"))
         .expect("re-imports")
         .assessments

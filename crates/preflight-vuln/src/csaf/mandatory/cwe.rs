@@ -9,6 +9,17 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const CATALOGUE: &str = include_str!("../../../schemas/cwe_names.tsv");
+/// Each weakness with its name in the newest CWE list version (4.17).
+const CURRENT: &str = include_str!("../../../schemas/cwe_current.tsv");
+
+/// The name the newest CWE list gives `id` (`CWE-400`), if it lists it.
+pub fn current_cwe_name(id: &str) -> Option<&'static str> {
+    static CURRENT_NAMES: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    CURRENT_NAMES
+        .get_or_init(|| CURRENT.lines().filter_map(|l| l.split_once('\t')).collect())
+        .get(id)
+        .copied()
+}
 
 fn names() -> &'static HashMap<&'static str, Vec<&'static str>> {
     static NAMES: OnceLock<HashMap<&'static str, Vec<&'static str>>> = OnceLock::new();
@@ -49,7 +60,9 @@ pub(super) fn check(doc: &Value, f: &mut Failures) {
                 name,
                 format!(
                     "the CWE list names {id} {:?}",
-                    known.last().copied().unwrap_or_default()
+                    current_cwe_name(id)
+                        .or(known.last().copied())
+                        .unwrap_or_default()
                 ),
             );
         }

@@ -104,6 +104,6 @@ pub fn run(doc: &Value) -> Vec<TestFailure> {
 }
 
 pub use branches::looks_like_range;
-pub use cwe::cwe_names;
+pub use cwe::{current_cwe_name, cwe_names};
 pub use language::valid_language_tag;
 pub use purl::purl_problem;
