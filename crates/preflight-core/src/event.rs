@@ -55,6 +55,10 @@ pub enum EventKind {
     /// The organisations a provider serves (its clients receive what TLP
     /// AMBER addresses to it).
     OrgClientsSet,
+    /// A person's web password was set.
+    PasswordSet,
+    /// A person signed in to the web interface.
+    SignedIn,
 }
 
 snake_enum_text!(
@@ -89,6 +93,8 @@ snake_enum_text!(
         FindingEscalated = "finding_escalated",
         SubscriptionSet = "subscription_set",
         OrgClientsSet = "org_clients_set",
+        PasswordSet = "password_set",
+        SignedIn = "signed_in",
     ]
 );
 

@@ -9,7 +9,7 @@ use chrono::Utc;
 use preflight_core::actor::{Actor, User};
 
 /// The authenticated person behind a request.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Caller {
     pub user: User,
     pub actor: Actor,

@@ -83,6 +83,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// What was wrong, naming the field and the value.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<DomainError> for ApiError {

@@ -15,6 +15,7 @@ mod report_html;
 mod routes;
 mod state;
 mod taxii;
+pub mod web;
 pub mod witness;
 pub mod worker;
 
@@ -51,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(preflight_gateway::router(state.gateway.clone()))
         .merge(taxii::router())
+        .merge(web::router())
         .route("/healthz", axum::routing::get(routes::health::healthz))
         .route("/metrics", axum::routing::get(metrics::render))
         .fallback(routes::health::not_found)

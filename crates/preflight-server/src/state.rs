@@ -29,6 +29,7 @@ pub struct AppState {
     pub clearinghouse_namespace: String,
     /// Wakes the webhook sender when a release queues notifications.
     pub(crate) webhook_wakeup: Arc<Notify>,
+    pub web: crate::web::WebSettings,
 }
 
 impl AppState {
@@ -61,6 +62,7 @@ impl AppState {
             clearinghouse_name: "Preflight clearinghouse".to_owned(),
             clearinghouse_namespace: "https://preflight.invalid".to_owned(),
             webhook_wakeup: Arc::default(),
+            web: Default::default(),
         }
     }
 

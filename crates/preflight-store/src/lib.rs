@@ -22,6 +22,7 @@ mod time;
 mod tokens;
 mod users;
 mod vetting;
+mod web;
 
 pub use assessments::{
     AssessmentChange, AssessmentFilter, FormatCount, ImportReport, NewDelivery, Publication,
@@ -40,3 +41,4 @@ pub use sharing::{Delivery, Subscription};
 pub use store::{Backend, Store, redact_url};
 pub use submissions::Stored;
 pub use tokens::{NewToken, TokenPepper, TokenRecord};
+pub use web::NewSession;

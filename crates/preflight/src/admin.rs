@@ -69,6 +69,21 @@ pub enum AdminCommand {
         #[arg(long)]
         expires_in_days: Option<i64>,
     },
+    /// Set a person's password for the web interface, read from one line of
+    /// standard input (or from the environment variable named).
+    #[command(
+        after_help = "Example:\n  printf '%s\\n' \"$PASSWORD\" | preflight admin set-password --user dana@lab.example"
+    )]
+    SetPassword {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The person's email or id.
+        #[arg(long)]
+        user: String,
+        /// Read the password from this environment variable instead of stdin.
+        #[arg(long)]
+        password_env: Option<String>,
+    },
     /// Record a trusted partner's vetting and declared conflicts.
     #[command(
         after_help = "Example:\n  preflight admin vet-partner --org \"Redline Security\" --until 2027-06-30T00:00:00Z --conflict \"Other Lab\""
@@ -147,6 +162,25 @@ pub async fn run(cmd: AdminCommand) -> Result<()> {
                 .create_token(&instance.pepper, user.id, &label, expires, &event)
                 .await?;
             println!("{}", token.secret.as_str());
+        }
+        AdminCommand::SetPassword {
+            store,
+            user,
+            password_env,
+        } => {
+            let password = match password_env {
+                Some(var) => std::env::var(&var)
+                    .with_context(|| format!("environment variable {var} is not set"))?,
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let instance = store.open().await?;
+            let user = find_user(&instance.store, &user).await?;
+            set_password(&instance.store, &user, &password).await?;
+            println!("password set for {}", user.email);
         }
         AdminCommand::VetPartner {
             store,
@@ -244,4 +278,24 @@ async fn find_user(store: &Store, email_or_id: &str) -> Result<User> {
         .user_by_email(email_or_id)
         .await?
         .with_context(|| format!("no user with email {email_or_id:?}"))
+}
+
+/// Hashes `password` (Argon2id) and stores it for `user`, with its event.
+pub async fn set_password(store: &Store, user: &User, password: &str) -> Result<()> {
+    let length = password.chars().count();
+    if length < 12 {
+        bail!("invalid password ({length} characters): at least 12");
+    }
+    let hash = preflight_server::web::signin::hash_password(password)
+        .context("the password could not be hashed")?;
+    let now = Utc::now();
+    let event = Event::new(
+        EventKind::PasswordSet,
+        None,
+        None,
+        now,
+        json!({ "user_id": user.id }),
+    );
+    store.set_password(user.id, &hash, now, &event).await?;
+    Ok(())
 }

@@ -167,6 +167,11 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     )
     .await;
 
+    let outcome = match outcome {
+        Ok(()) => web_sign_ins(&instance.store, addr.port()).await,
+        failed => failed,
+    };
+
     match (&outcome, args.exit) {
         (Ok(()), false) => {
             println!("\nThe server keeps running at {base}; press Ctrl-C to stop.");
@@ -759,4 +764,25 @@ fn verify_args(dev: &Client, keys: &LedgerKeys, saved: &std::path::Path) -> Veri
         witness_key: vec![keys.witness.clone()],
         checkpoint: Some(saved.to_owned()),
     }
+}
+
+/// Gives each demo person a password and prints where and how to sign in.
+async fn web_sign_ins(store: &preflight_store::Store, port: u16) -> Result<()> {
+    println!("\nWeb interface: http://localhost:{port}/signin");
+    for email in [
+        "dev@frontier-lab.example",
+        "evaluator@gov-eval.example",
+        "partner@redline.example",
+        "analyst@clearinghouse.example",
+        "secops@stmarys-hospital.example",
+    ] {
+        let user = store
+            .user_by_email(email)
+            .await?
+            .with_context(|| format!("demo person {email}"))?;
+        let password = preflight_server::web::session::random_token()[..20].to_owned();
+        admin::set_password(store, &user, &password).await?;
+        println!("    {email:<34} password {password}");
+    }
+    Ok(())
 }

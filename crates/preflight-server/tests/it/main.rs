@@ -52,5 +52,6 @@ mod harness;
 mod ledger;
 mod lifecycle;
 mod no_veto;
+mod web;
 mod witness;
 mod world;

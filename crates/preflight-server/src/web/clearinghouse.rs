@@ -1,0 +1,253 @@
+//! The clearinghouse pages: analysts' assessments with filters (TLP, state,
+//! CVSS, text), one assessment with its merged sources, embargo and flags
+//! and the publication form; an organisation's advisories by TLP.
+
+use crate::AppState;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::routes::advisories;
+use crate::routes::assessments::{self, ListQuery};
+use crate::web::page::{api_error_page, error_page};
+use crate::web::session::Session;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const LABELS: [&str; 5] = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"];
+const STATES: [&str; 6] = [
+    "received", "valid", "invalid", "deferred", "accepted", "closed",
+];
+const SECTORS: [&str; 10] = [
+    "healthcare",
+    "finance",
+    "energy",
+    "water",
+    "state_local_government",
+    "communications",
+    "transportation",
+    "manufacturing",
+    "education",
+    "other",
+];
+
+#[derive(Deserialize, Default)]
+pub struct Filters {
+    tlp: Option<String>,
+    state: Option<String>,
+    min_cvss: Option<String>,
+    q: Option<String>,
+}
+
+fn tlp_badge(tlp: &str) -> Markup {
+    let class = format!("tlp tlp-{}", tlp.to_lowercase().replace('+', "-"));
+    html! { span class=(class) { "TLP:" (tlp) } }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(f): Query<Filters>,
+) -> Response {
+    let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    let min_cvss = match nonempty(&f.min_cvss).map(|v| v.trim().parse::<f64>().map_err(|_| v)) {
+        Some(Ok(n)) => Some(n),
+        Some(Err(v)) => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the filters",
+                &format!("invalid min_cvss {v:?}: a number from 0 to 10"),
+            );
+        }
+        None => None,
+    };
+    let query = ListQuery {
+        tlp: nonempty(&f.tlp),
+        state: nonempty(&f.state),
+        min_cvss,
+        q: nonempty(&f.q),
+        published: None,
+        limit: Some(200),
+        offset: None,
+    };
+    let rows = match assessments::list_assessments(State(state), session.caller(), ApiQuery(query))
+        .await
+    {
+        Ok(axum::Json(rows)) => rows,
+        Err(err) => return api_error_page(err),
+    };
+    let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
+    session.page("Assessments").respond(html! {
+        h1 { "Assessments" }
+        form method="get" action="/assessments" class="filters" {
+            label for="tlp" { "TLP" }
+            select id="tlp" name="tlp" {
+                option value="" { "any" }
+                @for l in LABELS { option value=(l) selected[selected(&f.tlp, l)] { (l) } }
+            }
+            label for="state" { "Report state" }
+            select id="state" name="state" {
+                option value="" { "any" }
+                @for s in STATES { option value=(s) selected[selected(&f.state, s)] { (s) } }
+            }
+            label for="min_cvss" { "CVSS at least" }
+            input id="min_cvss" name="min_cvss" inputmode="decimal" value=(f.min_cvss.clone().unwrap_or_default());
+            label for="q" { "Id or alias" }
+            input id="q" name="q" value=(f.q.clone().unwrap_or_default());
+            button type="submit" { "Filter" }
+        }
+        @if rows.is_empty() {
+            p class="empty" { "No assessment matches. Import records with `preflight vuln import` or POST /api/v1/assessments/import, or change the filters." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Id" } th scope="col" { "Title" } th scope="col" { "TLP" } th scope="col" { "State" } th scope="col" { "Sources" } th scope="col" { "Published" } } }
+                tbody {
+                    @for a in &rows {
+                        tr {
+                            td { a href={ "/assessments/" (a.assessment_id) } { (a.record["id"].as_str().unwrap_or("?")) } }
+                            td { (a.record["title"].as_str().unwrap_or("")) }
+                            td { (tlp_badge(a.record["tlp"].as_str().unwrap_or("AMBER"))) }
+                            td { (a.record["coordination"]["report"].as_str().unwrap_or("")) }
+                            td { (a.record["sources"].as_array().map_or(0, Vec::len)) }
+                            td { @if let Some(p) = a.published_at { (p.format("%Y-%m-%d")) } @else { "draft" } }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    let view = match assessments::get_assessment(
+        State(state),
+        session.caller(),
+        ApiPath(id.clone()),
+    )
+    .await
+    {
+        Ok(axum::Json(v)) => v,
+        Err(err) => return api_error_page(err),
+    };
+    let r = &view.record;
+    let title = r["id"].as_str().unwrap_or("Assessment").to_owned();
+    let embargo = &r["coordination"]["embargo"];
+    let flags = r["coordination"]["flags"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    session.page(&title).respond(html! {
+        h1 { (title) }
+        p class="lede" { (r["title"].as_str().unwrap_or("")) " " (tlp_badge(r["tlp"].as_str().unwrap_or("AMBER"))) }
+        section aria-labelledby="aliases-h" {
+            h2 id="aliases-h" { "Known as (merged records)" }
+            ul { @for a in r["aliases"].as_array().cloned().unwrap_or_default() { li { (a["id"].as_str().unwrap_or("")) } } }
+            h3 { "Sources" }
+            ul { @for s in r["sources"].as_array().cloned().unwrap_or_default() {
+                li { (s["origin"]["kind"].as_str().unwrap_or("")) " " (s["format"].as_str().unwrap_or("")) " " (s["file"].as_str().unwrap_or("")) }
+            } }
+        }
+        section aria-labelledby="coord-h" {
+            h2 id="coord-h" { "Coordination" }
+            p { "Report state: " strong { (r["coordination"]["report"].as_str().unwrap_or("")) } }
+            p { "Embargo: " strong { (embargo["state"].as_str().unwrap_or("none")) }
+                @if let Some(end) = embargo["ends_at"].as_str() { ", ends " time datetime=(end) { (end) } }
+                @if let Some(end) = embargo["proposed_end"].as_str() { ", proposed end " time datetime=(end) { (end) } } }
+            ul class="flags" { @for (k, v) in &flags { li { (k.replace('_', " ")) ": " @if v == &Value::Bool(true) { "yes" } @else { "no" } } } }
+        }
+        section aria-labelledby="publish-h" {
+            h2 id="publish-h" { @if view.published_at.is_some() { "Change the release" } @else { "Publish" } }
+            form method="post" action={ "/assessments/" (view.assessment_id) "/publish" } class="card" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                label for="p-tlp" { "TLP label" }
+                select id="p-tlp" name="tlp" { @for l in LABELS { option value=(l) selected[r["tlp"] == l] { (l) } } }
+                fieldset {
+                    legend { "Sectors (none: every operator)" }
+                    @for s in SECTORS {
+                        label class="check" { input type="checkbox" name="sectors" value=(s); (s.replace('_', " ")) }
+                    }
+                }
+                button type="submit" { "Publish" }
+            }
+        }
+    })
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if let Err(r) = session.check_csrf(field("csrf")) {
+        return r.into_response();
+    }
+    let sectors: Vec<&str> = pairs
+        .iter()
+        .filter(|(n, _)| n == "sectors")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let body = json!({ "tlp": field("tlp").unwrap_or(""), "sectors": sectors });
+    let body = match serde_path_to_error::deserialize(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                &format!("invalid {}: {}", e.path(), e.inner()),
+            );
+        }
+    };
+    match assessments::publish(
+        State(state),
+        session.caller(),
+        ApiPath(id.clone()),
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/assessments/{id}"))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
+    }
+}
+
+pub async fn advisories(State(state): State<AppState>, session: Session) -> Response {
+    let query = advisories::AdvisoryQuery { limit: Some(1000) };
+    let rows =
+        match advisories::list_advisories(State(state), session.caller(), ApiQuery(query)).await {
+            Ok(axum::Json(rows)) => rows,
+            Err(err) => return api_error_page(err),
+        };
+    session.page("Advisories").respond(html! {
+        h1 { "Advisories" }
+        p class="lede" { "What the clearinghouse has released to your organisation, by its TLP label. Also over TAXII 2.1 at " code { "/taxii2/" } "." }
+        @if rows.is_empty() {
+            p class="empty" { "Nothing has been released to your organisation yet. Subscribe to sectors and products (PUT /api/v1/orgs/{id}/subscription) to be told when something is." }
+        } @else {
+            @for label in LABELS {
+                @let group: Vec<&Value> = rows.iter().filter(|a| a["tlp"] == label).collect();
+                @if !group.is_empty() {
+                    h2 { (tlp_badge(label)) }
+                    ul class="advisories" {
+                        @for a in group {
+                            li { strong { (a["id"].as_str().unwrap_or("")) } " " (a["title"].as_str().unwrap_or(""))
+                                @if let Some(at) = a["shared_at"].as_str() { " · shared " time datetime=(at) { (at) } } }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}

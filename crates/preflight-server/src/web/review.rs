@@ -1,0 +1,511 @@
+//! One review, as its developer, the government or a listed partner sees
+//! it: the 30-day window as a timeline with the phases and a countdown to
+//! release, the terms versions side by side with what changed, who called
+//! the model and how much, the findings and their answers, and the steps
+//! the viewer may take (the developer's release and withdrawal always one
+//! click away). Every step goes through the API's own handlers.
+
+use crate::AppState;
+use crate::extract::{ApiJson, ApiPath};
+use crate::routes::{findings, gateway, submissions, terms};
+use crate::web::page::{Refusal, api_error_page, error_page};
+use crate::web::session::Session;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
+use preflight_core::ids::SubmissionId;
+use preflight_core::org::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+fn parse_id(id: &str) -> Result<SubmissionId, Refusal> {
+    id.parse().map_err(|_| {
+        Refusal::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("{id:?} is not a review id"),
+        )
+    })
+}
+
+/// Operators and analysts never see a review.
+fn may_open_reviews(session: &Session) -> Result<(), Refusal> {
+    match session.caller.actor.role {
+        Role::Operator | Role::ClearinghouseAnalyst => Err(Refusal::new(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Reviews are confidential to the developer, the government and the listed partners; your organisation receives advisories instead.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn time_of(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(r) = may_open_reviews(&session) {
+        return r.into_response();
+    }
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    let submission = match submissions::get_submission(
+        State(state.clone()),
+        session.caller(),
+        ApiPath(id),
+    )
+    .await
+    {
+        Ok(axum::Json(s)) => serde_json::to_value(s).unwrap_or(Value::Null),
+        Err(err) => return api_error_page(err),
+    };
+    let role = session.caller.actor.role;
+    let versions: Vec<Value> =
+        match terms::list_terms(State(state.clone()), session.caller(), ApiPath(id)).await {
+            Ok(axum::Json(v)) => v
+                .iter()
+                .filter_map(|t| serde_json::to_value(t).ok())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+    let calls: Vec<Value> =
+        match gateway::list_calls(State(state.clone()), session.caller(), ApiPath(id)).await {
+            Ok(axum::Json(c)) => c
+                .iter()
+                .filter_map(|c| serde_json::to_value(c).ok())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+    let found: Vec<Value> =
+        match findings::list_findings(State(state.clone()), session.caller(), ApiPath(id)).await {
+            Ok(axum::Json(f)) => f
+                .iter()
+                .filter_map(|f| serde_json::to_value(f).ok())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+    let agreed = versions
+        .iter()
+        .rev()
+        .find(|v| v["fully_signed"] == true)
+        .cloned();
+    let now = Utc::now();
+    let title = format!(
+        "{} {}",
+        submission["model_name"].as_str().unwrap_or("?"),
+        submission["model_version"].as_str().unwrap_or("")
+    );
+    let path = format!("/reviews/{id}");
+    session.page(&title).respond(html! {
+        h1 { (title) }
+        p class="lede" { "Stage: " strong { (crate::web::home::stage_label(&submission)) } }
+        (timeline(&submission, agreed.as_ref(), now))
+        (actions(&session, role, &submission, &path))
+        (terms_section(&versions))
+        @if role != Role::TrustedPartner || !calls.is_empty() {
+            (calls_section(&calls, role))
+        }
+        (findings_section(&found))
+        @if role == Role::TrustedPartner {
+            (finding_form(&session, &path))
+        }
+    })
+}
+
+fn timeline(s: &Value, agreed: Option<&Value>, now: DateTime<Utc>) -> Markup {
+    let release = time_of(&s["planned_release_at"]);
+    let window = agreed.map(|a| &a["document"]["window"]);
+    let opens = window.and_then(|w| time_of(&w["opens_at"]));
+    let ends = window.and_then(|w| time_of(&w["ends_at"]));
+    let gov = time_of(&s["government_phase_started_at"]);
+    let partner = time_of(&s["partner_phase_started_at"]);
+    let start = opens
+        .or(gov)
+        .unwrap_or_else(|| release.map_or(now, |r| r - chrono::Duration::days(30)));
+    let end = ends.or(release).unwrap_or(now + chrono::Duration::days(30));
+    let span = (end - start).num_seconds().max(1) as f64;
+    let x = |t: DateTime<Utc>| ((t - start).num_seconds() as f64 / span * 100.0).clamp(0.0, 100.0);
+    let mut marks: Vec<(f64, &str, DateTime<Utc>)> = Vec::new();
+    if let Some(t) = gov {
+        marks.push((x(t), "government phase", t));
+    }
+    if let Some(t) = partner {
+        marks.push((x(t), "partner phase", t));
+    }
+    if let Some(t) = release {
+        marks.push((x(t), "planned release", t));
+    }
+    html! {
+        section aria-labelledby="timeline-h" {
+            h2 id="timeline-h" { "The review window" }
+            @if let Some(r) = release {
+                p {
+                    "Release planned for "
+                    time datetime=(r.to_rfc3339()) { (r.format("%Y-%m-%d %H:%M UTC")) }
+                    ": "
+                    span data-countdown=(r.to_rfc3339()) { (countdown(r, now)) }
+                }
+            }
+            svg class="timeline" viewBox="0 0 100 14" preserveAspectRatio="none" role="img"
+                aria-label={ "Window from " (start.format("%Y-%m-%d")) " to " (end.format("%Y-%m-%d")) } {
+                rect x="0" y="5" width="100" height="4" class="track" {}
+                @if let (Some(g), Some(p)) = (gov, partner) {
+                    rect x=(format!("{:.2}", x(g))) y="5" width=(format!("{:.2}", (x(p) - x(g)).max(0.0))) height="4" class="gov" {}
+                }
+                @if let Some(p) = partner {
+                    rect x=(format!("{:.2}", x(p))) y="5" width=(format!("{:.2}", (100.0 - x(p)).max(0.0))) height="4" class="partner" {}
+                }
+                line x1=(format!("{:.2}", x(now))) x2=(format!("{:.2}", x(now))) y1="2" y2="12" class="now" {}
+            }
+            ul class="legend" {
+                li { "Window: " (start.format("%Y-%m-%d")) " to " (end.format("%Y-%m-%d")) }
+                @for (_, label, t) in &marks {
+                    li { (label) ": " (t.format("%Y-%m-%d %H:%M UTC")) }
+                }
+                li { "Now: " (now.format("%Y-%m-%d %H:%M UTC")) }
+            }
+        }
+    }
+}
+
+fn countdown(release: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let left = release - now;
+    if left.num_seconds() <= 0 {
+        return "the planned release date has passed".to_owned();
+    }
+    format!(
+        "{} days {} hours to go",
+        left.num_days(),
+        left.num_hours() % 24
+    )
+}
+
+fn actions(session: &Session, role: Role, s: &Value, path: &str) -> Markup {
+    let stage = s["stage"].as_str().unwrap_or("");
+    let open = !s["outcome"].is_object();
+    let steps: Vec<(&str, &str)> = match role {
+        Role::Developer if open => {
+            let mut v = vec![
+                ("record_release", "Record release"),
+                ("withdraw", "Withdraw"),
+            ];
+            if stage == "draft" {
+                v.insert(0, ("submit", "Submit for review"));
+            }
+            v
+        }
+        Role::GovernmentEvaluator if open => match stage {
+            "terms_agreed" => vec![("start_government_phase", "Start government phase")],
+            "government_phase" => vec![("start_partner_phase", "Start partner phase")],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    html! {
+        @if !steps.is_empty() || role == Role::TrustedPartner {
+            section aria-labelledby="actions-h" class="actions" {
+                h2 id="actions-h" { "Actions" }
+                @for (action, label) in &steps {
+                    form method="post" action={ (path) "/transition" } class="inline" {
+                        input type="hidden" name="csrf" value=(session.csrf);
+                        input type="hidden" name="action" value=(action);
+                        button type="submit" class={ "step " (action) } { (label) }
+                    }
+                }
+                @if role == Role::TrustedPartner {
+                    form method="post" action={ (path) "/gateway-token" } class="inline" {
+                        input type="hidden" name="csrf" value=(session.csrf);
+                        label for="token-label" { "Token label" }
+                        input id="token-label" name="label" required value="web session";
+                        button type="submit" { "Create gateway token" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keys whose values differ between two JSON objects, as dotted paths.
+fn changed(a: &Value, b: &Value, prefix: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                changed(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &p,
+                    out,
+                );
+            }
+        }
+        _ if a != b => out.push(prefix.to_owned()),
+        _ => {}
+    }
+}
+
+fn terms_section(versions: &[Value]) -> Markup {
+    html! {
+        section aria-labelledby="terms-h" {
+            h2 id="terms-h" { "Terms" }
+            @if versions.is_empty() {
+                p class="empty" { "No terms proposed yet: the developer or the government proposes a version (POST /api/v1/submissions/{id}/terms), then both sign it." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Version" } th scope="col" { "Signed by both" } th scope="col" { "Changed from the previous version" } } }
+                    tbody {
+                        @for (i, v) in versions.iter().enumerate() {
+                            tr {
+                                td { (v["document"]["version"]) }
+                                td { @if v["fully_signed"] == true { "yes" } @else { "not yet" } }
+                                td {
+                                    @if i == 0 { "first version" } @else {
+                                        @let mut diff = Vec::new();
+                                        ({ changed(&versions[i - 1]["document"], &v["document"], "", &mut diff); diff.retain(|d| d != "version"); diff.join(", ") })
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn calls_section(calls: &[Value], role: Role) -> Markup {
+    let title = if role == Role::Developer {
+        "Who called the model"
+    } else {
+        "Calls to the model"
+    };
+    html! {
+        section aria-labelledby="calls-h" {
+            h2 id="calls-h" { (title) }
+            @if calls.is_empty() {
+                p class="empty" { "No calls yet: reviewers reach the model through the gateway with a token created on this page." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "When" } th scope="col" { "Organisation" } th scope="col" { "Phase" } th scope="col" { "Tokens" } th scope="col" { "Outcome" } } }
+                    tbody {
+                        @for c in calls.iter().rev().take(50) {
+                            tr {
+                                td { (c["started_at"].as_str().unwrap_or("")) }
+                                td { (c["org_id"].as_str().unwrap_or("")) }
+                                td { (c["phase"].as_str().unwrap_or("")) }
+                                td { (c["prompt_tokens"].as_u64().unwrap_or(0) + c["completion_tokens"].as_u64().unwrap_or(0)) }
+                                td { (c["outcome"].as_str().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn findings_section(found: &[Value]) -> Markup {
+    html! {
+        section aria-labelledby="findings-h" {
+            h2 id="findings-h" { "Findings" }
+            @if found.is_empty() {
+                p class="empty" { "No findings filed yet." }
+            } @else {
+                ul class="findings" {
+                    @for f in found {
+                        li {
+                            strong { (f["title"].as_str().unwrap_or("")) }
+                            " · " (f["severity"].as_str().unwrap_or("")) " · " (f["category"]["id"].as_str().unwrap_or(""))
+                            @if let Some(r) = f["responses"].as_array().and_then(|r| r.last()) {
+                                p { "Developer: " (r["status"].as_str().unwrap_or("")) " (" (r["note"].as_str().unwrap_or("")) ")" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn finding_form(session: &Session, path: &str) -> Markup {
+    html! {
+        section aria-labelledby="file-h" {
+            h2 id="file-h" { "File a finding" }
+            form method="post" action={ (path) "/findings" } class="card" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                label for="f-title" { "Title" }
+                input id="f-title" name="title" required;
+                label for="f-severity" { "Severity" }
+                select id="f-severity" name="severity" {
+                    @for s in ["informational", "low", "medium", "high", "critical"] { option value=(s) { (s) } }
+                }
+                label for="f-taxonomy" { "Category taxonomy" }
+                select id="f-taxonomy" name="taxonomy" {
+                    option value="owasp_llm2025" { "OWASP Top 10 for LLM 2025" }
+                    option value="mitre_atlas" { "MITRE ATLAS" }
+                    option value="cwe" { "CWE" }
+                    option value="capability" { "Capability" }
+                }
+                label for="f-category" { "Category id (LLM01, AML.T0051, CWE-1427, exploit_development)" }
+                input id="f-category" name="category" required;
+                label for="f-description" { "Description" }
+                textarea id="f-description" name="description" required {}
+                label for="f-steps" { "Reproduction steps" }
+                textarea id="f-steps" name="reproduction_steps" required {}
+                button type="submit" { "File finding" }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TransitionForm {
+    csrf: Option<String>,
+    action: String,
+}
+
+pub async fn transition(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<TransitionForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    if let Err(r) = may_open_reviews(&session) {
+        return r.into_response();
+    }
+    let sid = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    let body = match serde_json::from_value(json!({ "action": form.action })) {
+        Ok(b) => b,
+        Err(_) => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                &format!("invalid action {:?}", form.action),
+            );
+        }
+    };
+    match submissions::transition(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await
+    {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/reviews/{sid}"))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    csrf: Option<String>,
+    label: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    let sid = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    let body = match serde_json::from_value(json!({ "label": form.label })) {
+        Ok(b) => b,
+        Err(e) => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                &e.to_string(),
+            );
+        }
+    };
+    match gateway::create_gateway_token(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await {
+        Ok((_, axum::Json(made))) => session.page("Gateway token").respond(html! {
+            h1 { "Gateway token" }
+            p { "Shown this once: copy it now. It works for you and this review only, until " (made.expires_at.format("%Y-%m-%d %H:%M UTC")) "." }
+            p { code data-token { (made.token) } }
+            p { "OpenAI clients: base URL " code { (made.base_path) } ", model " code { (made.model) } "." }
+            p { a href={ "/reviews/" (sid) } { "Back to the review" } }
+        }),
+        Err(err) => api_error_page(err),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FindingForm {
+    csrf: Option<String>,
+    title: String,
+    severity: String,
+    taxonomy: String,
+    category: String,
+    description: String,
+    reproduction_steps: String,
+}
+
+pub async fn file_finding(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<FindingForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    let sid = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    let body = json!({
+        "title": form.title, "severity": form.severity,
+        "category": { "taxonomy": form.taxonomy, "id": form.category },
+        "description": form.description, "reproduction_steps": form.reproduction_steps,
+    });
+    let body = match serde_path_to_error::deserialize(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                &format!("invalid {}: {}", e.path(), e.inner()),
+            );
+        }
+    };
+    match findings::file_finding(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await
+    {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/reviews/{sid}#findings-h"))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
+    }
+}
