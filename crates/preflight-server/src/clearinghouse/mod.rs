@@ -122,6 +122,10 @@ pub fn advisory(stored: &StoredAssessment) -> Value {
         map.remove("sources");
         map.insert("assessment_id".into(), Value::String(stored.id.to_string()));
         map.insert(
+            "sectors".into(),
+            serde_json::to_value(&stored.publication.audience.sectors).unwrap_or(Value::Null),
+        );
+        map.insert(
             "shared_at".into(),
             serde_json::to_value(stored.publication.shared_at).unwrap_or(Value::Null),
         );

@@ -40,6 +40,7 @@ pub struct Filters {
     state: Option<String>,
     min_cvss: Option<String>,
     q: Option<String>,
+    sector: Option<String>,
 }
 
 fn tlp_badge(tlp: &str) -> Markup {
@@ -79,6 +80,28 @@ pub async fn list(
         Ok(axum::Json(rows)) => rows,
         Err(err) => return api_error_page(err),
     };
+    // A sector filter keeps releases addressed to it (or to every operator).
+    let sector = nonempty(&f.sector);
+    if let Some(s) = &sector
+        && !SECTORS.contains(&s.as_str())
+    {
+        return error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Check the filters",
+            &format!("invalid sector {s:?}: one of {}", SECTORS.join(", ")),
+        );
+    }
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|a| {
+            sector.as_ref().is_none_or(|s| {
+                let sectors = a.audience["sectors"].as_array();
+                a.published_at.is_some()
+                    && sectors
+                        .is_none_or(|list| list.is_empty() || list.iter().any(|x| x == s.as_str()))
+            })
+        })
+        .collect();
     let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     session.page("Assessments").respond(html! {
         h1 { "Assessments" }
@@ -95,6 +118,11 @@ pub async fn list(
             }
             label for="min_cvss" { "CVSS at least" }
             input id="min_cvss" name="min_cvss" inputmode="decimal" value=(f.min_cvss.clone().unwrap_or_default());
+            label for="sector" { "Released to sector" }
+            select id="sector" name="sector" {
+                option value="" { "any" }
+                @for x in SECTORS { option value=(x) selected[selected(&f.sector, x)] { (x.replace('_', " ")) } }
+            }
             label for="q" { "Id or alias" }
             input id="q" name="q" value=(f.q.clone().unwrap_or_default());
             button type="submit" { "Filter" }
@@ -243,6 +271,7 @@ pub async fn advisories(State(state): State<AppState>, session: Session) -> Resp
                     ul class="advisories" {
                         @for a in group {
                             li { strong { (a["id"].as_str().unwrap_or("")) } " " (a["title"].as_str().unwrap_or(""))
+                                " · for " (sectors_text(&a["sectors"]))
                                 @if let Some(at) = a["shared_at"].as_str() { " · shared " time datetime=(at) { (at) } } }
                         }
                     }
@@ -250,4 +279,16 @@ pub async fn advisories(State(state): State<AppState>, session: Session) -> Resp
             }
         }
     })
+}
+
+fn sectors_text(sectors: &Value) -> String {
+    match sectors.as_array() {
+        Some(list) if !list.is_empty() => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|s| s.replace('_', " "))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "every sector".to_owned(),
+    }
 }

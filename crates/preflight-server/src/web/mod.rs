@@ -4,11 +4,14 @@
 //! same rules decide what each person sees and may do.
 
 mod clearinghouse;
+mod evaluations;
 mod home;
 pub mod page;
 mod review;
 pub mod session;
 pub mod signin;
+mod terms;
+mod verify;
 
 use crate::AppState;
 use axum::Router;
@@ -45,6 +48,13 @@ pub fn router() -> Router<AppState> {
         .route("/reviews/{id}/transition", post(review::transition))
         .route("/reviews/{id}/gateway-token", post(review::create_token))
         .route("/reviews/{id}/findings", post(review::file_finding))
+        .route(
+            "/reviews/{id}/findings/{finding}/answer",
+            post(review::answer),
+        )
+        .route("/reviews/{id}/terms", post(terms::propose))
+        .route("/reviews/{id}/terms/{version}/sign", post(terms::sign))
+        .route("/reviews/{id}/evaluations", post(evaluations::queue))
         .route("/assessments", get(clearinghouse::list))
         .route("/assessments/{id}", get(clearinghouse::show))
         .route("/assessments/{id}/publish", post(clearinghouse::publish))

@@ -32,6 +32,7 @@ impl<'a> Page<'a> {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (self.title) " · Preflight" }
+                    link rel="icon" href="data:,";
                     link rel="stylesheet" href="/static/app.css";
                     script src="/static/app.js" defer {}
                 }

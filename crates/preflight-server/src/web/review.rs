@@ -109,16 +109,36 @@ pub async fn show(
         submission["model_version"].as_str().unwrap_or("")
     );
     let path = format!("/reviews/{id}");
+    let evaluations = crate::web::evaluations::section(&state, &session, &id.to_string()).await;
+    let verified = if calls.is_empty() {
+        None
+    } else {
+        crate::web::verify::review(&state, &session, id).await
+    };
+    let orgs: std::collections::HashMap<String, String> = state
+        .store
+        .orgs()
+        .await
+        .map(|orgs| {
+            orgs.into_iter()
+                .map(|o| (o.id.to_string(), o.name))
+                .collect()
+        })
+        .unwrap_or_default();
     session.page(&title).respond(html! {
         h1 { (title) }
         p class="lede" { "Stage: " strong { (crate::web::home::stage_label(&submission)) } }
         (timeline(&submission, agreed.as_ref(), now))
         (actions(&session, role, &submission, &path))
         (terms_section(&versions))
-        @if role != Role::TrustedPartner || !calls.is_empty() {
-            (calls_section(&calls, role))
+        @if !submission["outcome"].is_object() {
+            (crate::web::terms::forms(&session, &id.to_string(), &versions))
         }
-        (findings_section(&found))
+        @if role != Role::TrustedPartner || !calls.is_empty() {
+            (calls_section(&calls, role, verified.as_ref(), &orgs))
+        }
+        (evaluations)
+        (findings_section(&session, &path, &found))
         @if role == Role::TrustedPartner {
             (finding_form(&session, &path))
         }
@@ -291,7 +311,12 @@ fn terms_section(versions: &[Value]) -> Markup {
     }
 }
 
-fn calls_section(calls: &[Value], role: Role) -> Markup {
+fn calls_section(
+    calls: &[Value],
+    role: Role,
+    verified: Option<&crate::web::verify::Verified>,
+    orgs: &std::collections::HashMap<String, String>,
+) -> Markup {
     let title = if role == Role::Developer {
         "Who called the model"
     } else {
@@ -300,19 +325,39 @@ fn calls_section(calls: &[Value], role: Role) -> Markup {
     html! {
         section aria-labelledby="calls-h" {
             h2 id="calls-h" { (title) }
+            @if let Some(v) = verified {
+                p class={ "ledger " @if v.failures.is_empty() { "ok" } @else { "bad" } } role="status" {
+                    @if v.failures.is_empty() {
+                        "Ledger: " (v.checked) " events of this review checked against the signed checkpoint of size " (v.size)
+                        " (log signature, commitments and inclusion proofs)"
+                        @if v.pending > 0 { "; " (v.pending) " newer ones are not in a checkpoint yet" }
+                        "."
+                    } @else {
+                        "Ledger check FAILED: " (v.failures.join("; "))
+                    }
+                }
+            }
             @if calls.is_empty() {
                 p class="empty" { "No calls yet: reviewers reach the model through the gateway with a token created on this page." }
             } @else {
                 table {
-                    thead { tr { th scope="col" { "When" } th scope="col" { "Organisation" } th scope="col" { "Phase" } th scope="col" { "Tokens" } th scope="col" { "Outcome" } } }
+                    thead { tr { th scope="col" { "When" } th scope="col" { "Organisation" } th scope="col" { "Phase" } th scope="col" { "Tokens" } th scope="col" { "Outcome" } th scope="col" { "Ledger" } } }
                     tbody {
                         @for c in calls.iter().rev().take(50) {
+                            @let org = c["org_id"].as_str().unwrap_or("");
                             tr {
                                 td { (c["started_at"].as_str().unwrap_or("")) }
-                                td { (c["org_id"].as_str().unwrap_or("")) }
+                                td { (orgs.get(org).map_or(org, String::as_str)) }
                                 td { (c["phase"].as_str().unwrap_or("")) }
                                 td { (c["prompt_tokens"].as_u64().unwrap_or(0) + c["completion_tokens"].as_u64().unwrap_or(0)) }
                                 td { (c["outcome"].as_str().unwrap_or("")) }
+                                td {
+                                    @if verified.is_some_and(|v| v.calls.contains(c["id"].as_str().unwrap_or(""))) {
+                                        span class="badge verified" title="commitment and inclusion proof checked" { "verified" }
+                                    } @else {
+                                        span class="badge pending" { "not yet checked" }
+                                    }
+                                }
                             }
                         }
                     }
@@ -322,26 +367,101 @@ fn calls_section(calls: &[Value], role: Role) -> Markup {
     }
 }
 
-fn findings_section(found: &[Value]) -> Markup {
+fn findings_section(session: &Session, path: &str, found: &[Value]) -> Markup {
+    let developer = session.caller.actor.role == Role::Developer;
     html! {
         section aria-labelledby="findings-h" {
             h2 id="findings-h" { "Findings" }
             @if found.is_empty() {
-                p class="empty" { "No findings filed yet." }
+                p class="empty" { "No findings filed yet: reviewers file them from this page in their phase." }
             } @else {
                 ul class="findings" {
                     @for f in found {
+                        @let fid = f["id"].as_str().unwrap_or("");
                         li {
                             strong { (f["title"].as_str().unwrap_or("")) }
                             " · " (f["severity"].as_str().unwrap_or("")) " · " (f["category"]["id"].as_str().unwrap_or(""))
+                            p { (f["description"].as_str().unwrap_or("")) }
                             @if let Some(r) = f["responses"].as_array().and_then(|r| r.last()) {
-                                p { "Developer: " (r["status"].as_str().unwrap_or("")) " (" (r["note"].as_str().unwrap_or("")) ")" }
+                                p { "Developer's answer: " strong { (r["status"].as_str().unwrap_or("").replace('_', " ")) } " · " (r["comment"].as_str().unwrap_or("")) }
+                            }
+                            @if developer {
+                                form method="post" action={ (path) "/findings/" (fid) "/answer" } class="inline" {
+                                    input type="hidden" name="csrf" value=(session.csrf);
+                                    label for={ "status-" (fid) } { "Answer" }
+                                    select id={ "status-" (fid) } name="status" {
+                                        @for st in ["acknowledged", "fixed_before_release", "mitigated", "disputed", "risk_accepted"] {
+                                            option value=(st) { (st.replace('_', " ")) }
+                                        }
+                                    }
+                                    label for={ "comment-" (fid) } { "Comment" }
+                                    input id={ "comment-" (fid) } name="comment" required;
+                                    button type="submit" { "Answer" }
+                                }
                             }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    csrf: Option<String>,
+    status: String,
+    comment: String,
+}
+
+pub async fn answer(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, finding)): Path<(String, String)>,
+    Form(form): Form<AnswerForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    let sid = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    let Ok(fid) = finding.parse() else {
+        return Refusal::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("{finding:?} is not a finding id"),
+        )
+        .into_response();
+    };
+    let body = match serde_path_to_error::deserialize(
+        &json!({ "status": form.status, "comment": form.comment }),
+    ) {
+        Ok(b) => b,
+        Err(e) => {
+            return Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                format!("invalid {}: {}", e.path(), e.inner()),
+            )
+            .into_response();
+        }
+    };
+    match findings::answer_finding(
+        State(state),
+        session.caller(),
+        ApiPath((sid, fid)),
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/reviews/{sid}#findings-h"))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
     }
 }
 

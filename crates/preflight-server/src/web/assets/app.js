@@ -12,3 +12,47 @@
   }
   document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 30000); });
 })();
+
+// Signing terms with the person's own Ed25519 key (WebCrypto). The key file
+// is read here and never leaves the page; only the signature is posted.
+(function () {
+  var DOMAIN = "preflight.terms.v1\n";
+  function b64ToBytes(b64) {
+    var bin = atob(b64), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  function bytesToB64(bytes) {
+    var bin = "";
+    for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+    return btoa(bin);
+  }
+  function pemToDer(pem) {
+    var body = pem.replace(/-----BEGIN [^-]+-----/, "").replace(/-----END [^-]+-----/, "").replace(/\s+/g, "");
+    return b64ToBytes(body);
+  }
+  async function sign(form) {
+    var status = form.querySelector("[data-sign-status]");
+    var file = form.querySelector("input[type=file]").files[0];
+    if (!file) throw new Error("choose your key file");
+    var payload = b64ToBytes(form.getAttribute("data-payload"));
+    var expected = new TextEncoder().encode(DOMAIN + form.getAttribute("data-canonical"));
+    if (payload.length !== expected.length || payload.some(function (b, i) { return b !== expected[i]; })) {
+      throw new Error("the server's signing payload is not the document shown: refusing to sign");
+    }
+    var key = await crypto.subtle.importKey("pkcs8", pemToDer(await file.text()), { name: "Ed25519" }, false, ["sign"]);
+    var signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key, payload));
+    form.querySelector("input[name=signature]").value = bytesToB64(signature);
+    if (status) status.textContent = "Signed in this browser; sending the signature.";
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-sign-terms")) return;
+    if (form.querySelector("input[name=signature]").value) return;
+    event.preventDefault();
+    sign(form).then(function () { form.submit(); }, function (err) {
+      var status = form.querySelector("[data-sign-status]");
+      if (status) status.textContent = "Not signed: " + err.message;
+    });
+  });
+})();

@@ -1,0 +1,197 @@
+//! Terms in the browser: proposing a version (its JSON, prefilled from the
+//! latest one), and signing one with the person's own Ed25519 key through
+//! WebCrypto. The key file is read in the page and never sent: the form
+//! posts only the signature, which the server checks against the person's
+//! registered public key.
+
+use crate::AppState;
+use crate::extract::{ApiJson, ApiPath};
+use crate::routes::terms;
+use crate::web::page::{Refusal, api_error_page};
+use crate::web::session::Session;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::LOCATION;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use preflight_core::ids::SubmissionId;
+use preflight_core::org::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The side the viewer signs for, if any.
+pub fn side(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Developer => Some("developer"),
+        Role::GovernmentEvaluator => Some("government"),
+        _ => None,
+    }
+}
+
+/// Forms under the terms table: sign the latest version (if this side has
+/// not), propose a new one.
+pub fn forms(session: &Session, review: &str, versions: &[Value]) -> Markup {
+    let Some(side) = side(session.caller.actor.role) else {
+        return html! {};
+    };
+    let latest = versions.last();
+    let signed_by_me = latest.is_some_and(|v| {
+        v["signatures"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["side"] == side))
+    });
+    let template = latest.map(|v| {
+        let mut doc = v["document"].clone();
+        if let Some(map) = doc.as_object_mut() {
+            map.remove("submission_id");
+            map.remove("version");
+        }
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    });
+    html! {
+        @if let (Some(v), false) = (latest, signed_by_me) {
+            form method="post" action={ "/reviews/" (review) "/terms/" (v["document"]["version"]) "/sign" }
+                class="card" data-sign-terms data-payload=(v["signing_payload"].as_str().unwrap_or(""))
+                data-canonical=(v["canonical_json"].as_str().unwrap_or("")) {
+                h3 { "Sign version " (v["document"]["version"]) " as the " (side) }
+                details {
+                    summary { "What you sign (RFC 8785 canonical JSON)" }
+                    pre class="canonical" { (v["canonical_json"].as_str().unwrap_or("")) }
+                }
+                input type="hidden" name="csrf" value=(session.csrf);
+                input type="hidden" name="side" value=(side);
+                input type="hidden" name="signature" value="";
+                label for="key-file" { "Your key file (PKCS#8 PEM from preflight keygen; it stays in this browser)" }
+                input id="key-file" type="file" accept=".key,.pem,text/plain" required;
+                p class="hint" data-sign-status role="status" {}
+                button type="submit" { "Sign with my key" }
+            }
+        }
+        form method="post" action={ "/reviews/" (review) "/terms" } class="card" {
+            h3 { "Propose a new version" }
+            input type="hidden" name="csrf" value=(session.csrf);
+            label for="terms-json" { "Terms (JSON: window, phases, access lists, limits, retention, IP clauses, clearinghouse sharing)" }
+            textarea id="terms-json" name="terms" rows="14" required { (template.unwrap_or_default()) }
+            button type="submit" { "Propose" }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ProposeForm {
+    csrf: Option<String>,
+    terms: String,
+}
+
+fn review_id(id: &str) -> Result<SubmissionId, Refusal> {
+    id.parse().map_err(|_| {
+        Refusal::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("{id:?} is not a review id"),
+        )
+    })
+}
+
+pub async fn propose(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<ProposeForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    let sid = match review_id(&id) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let value: Value = match serde_json::from_str(&form.terms) {
+        Ok(v) => v,
+        Err(e) => {
+            return Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                format!("invalid terms: not JSON ({e})"),
+            )
+            .into_response();
+        }
+    };
+    let body = match serde_path_to_error::deserialize(&value) {
+        Ok(b) => b,
+        Err(e) => {
+            return Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                format!("invalid terms.{}: {}", e.path(), e.inner()),
+            )
+            .into_response();
+        }
+    };
+    match terms::propose_terms(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/reviews/{sid}#terms-h"))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignForm {
+    csrf: Option<String>,
+    side: String,
+    signature: String,
+}
+
+pub async fn sign(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, version)): Path<(String, u32)>,
+    Form(form): Form<SignForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    let sid = match review_id(&id) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    if form.signature.trim().is_empty() {
+        return Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Check the form",
+            "invalid signature \"\": choose your key file so the page can sign (scripts must be on)",
+        )
+        .into_response();
+    }
+    let body =
+        match serde_json::from_value(json!({ "side": form.side, "signature": form.signature })) {
+            Ok(b) => b,
+            Err(e) => {
+                return Refusal::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Check the form",
+                    format!("invalid side {:?}: {e}", form.side),
+                )
+                .into_response();
+            }
+        };
+    match terms::sign_terms(
+        State(state),
+        session.caller(),
+        ApiPath((sid, version)),
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/reviews/{sid}#terms-h"))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
+    }
+}
