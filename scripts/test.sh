@@ -3,10 +3,11 @@
 #
 # Installs what the tests need when missing (Debian postgresql, a .venv with schemathesis,
 # the openai SDK, pytest and the STIX and OSV validators, cargo-deny, the local model in
-# ~/.cache/preflight, node and node_modules/ with the CSAF validator), starts a
-# private PostgreSQL and the local model on 127.0.0.1, then runs, failing fast:
+# ~/.cache/preflight, node and node_modules/ with the CSAF validator and playwright-core,
+# Debian chromium), starts a private PostgreSQL and the local model on 127.0.0.1, then
+# runs, failing fast:
 #   fmt, clippy, cargo-deny, cargo test, cargo build, ctf-validate, ctf-demo-validate,
-#   schemathesis, gateway-sdk, inspect-export, vuln-exports, taxii-client, demo.
+#   schemathesis, gateway-sdk, inspect-export, vuln-exports, taxii-client, web-ui, demo.
 # Ends with the plain line `test.sh: N passed, M failed` (N, M count stages).
 #
 # Environment:
@@ -130,6 +131,7 @@ stage inspect-export bash "$PREFLIGHT_ROOT/scripts/inspect_export.sh"
 ensure_node_tools
 stage vuln-exports bash "$PREFLIGHT_ROOT/scripts/vuln_exports.sh" "$CARGO_TARGET_DIR/debug/preflight"
 stage taxii-client bash "$PREFLIGHT_ROOT/scripts/taxii_client.sh"
+stage web-ui bash "$PREFLIGHT_ROOT/scripts/web_ui.sh"
 
 demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/preflight-demo.XXXXXX")"
 TMP_DIRS+=("$demo_dir")

@@ -185,6 +185,14 @@ pub async fn show(
         section aria-labelledby="coord-h" {
             h2 id="coord-h" { "Coordination" }
             p { "Report state: " strong { (r["coordination"]["report"].as_str().unwrap_or("")) } }
+            form method="post" action={ "/assessments/" (view.assessment_id) "/report-state" } class="inline" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                label for="r-state" { "Move the report to" }
+                select id="r-state" name="state" {
+                    @for s in STATES { option value=(s) { (s) } }
+                }
+                button type="submit" { "Move" }
+            }
             p { "Embargo: " strong { (embargo["state"].as_str().unwrap_or("none")) }
                 @if let Some(end) = embargo["ends_at"].as_str() { ", ends " time datetime=(end) { (end) } }
                 @if let Some(end) = embargo["proposed_end"].as_str() { ", proposed end " time datetime=(end) { (end) } } }
@@ -290,5 +298,47 @@ fn sectors_text(sectors: &Value) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         _ => "every sector".to_owned(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReportStateForm {
+    csrf: Option<String>,
+    state: String,
+}
+
+pub async fn report_state(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<ReportStateForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    let body = match serde_path_to_error::deserialize(&json!({ "state": form.state })) {
+        Ok(b) => b,
+        Err(e) => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                &format!("invalid {}: {}", e.path(), e.inner()),
+            );
+        }
+    };
+    match assessments::set_report_state(
+        State(state),
+        session.caller(),
+        ApiPath(id.clone()),
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/assessments/{id}"))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
     }
 }

@@ -65,6 +65,9 @@ pub async fn home(State(state): State<AppState>, session: Session) -> Response {
     let now = Utc::now();
     session.page(title).respond(html! {
         h1 { (title) }
+        @if role == Role::Developer {
+            (submission_form(&session, now))
+        }
         @if rows.is_empty() {
             p class="empty" { (empty) }
         } @else {
@@ -118,5 +121,122 @@ fn access_cell(s: &Value, role: Role) -> &'static str {
         (_, "government_phase") => "government phase",
         (_, "partner_phase") => "partner phase",
         _ => "no access",
+    }
+}
+
+fn submission_form(session: &Session, now: DateTime<Utc>) -> Markup {
+    let release = (now + chrono::Duration::days(30)).format("%Y-%m-%dT%H:%M");
+    html! {
+        details class="card" {
+            summary { "Register a model for review" }
+            form method="post" action="/submissions" class="card" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                label for="s-name" { "Model name" }
+                input id="s-name" name="model_name" required;
+                label for="s-version" { "Model version" }
+                input id="s-version" name="model_version" required;
+                label for="s-description" { "Description" }
+                textarea id="s-description" name="description" {}
+                label for="s-release" { "Planned public release (UTC)" }
+                input id="s-release" name="planned_release_at" type="datetime-local" required value=(release);
+                label for="s-kind" { "Upstream API" }
+                select id="s-kind" name="upstream_kind" {
+                    option value="openai_compatible" { "OpenAI-compatible (llama.cpp, vLLM, ...)" }
+                    option value="anthropic_messages" { "Anthropic Messages" }
+                }
+                label for="s-url" { "Upstream base URL" }
+                input id="s-url" name="upstream_url" type="url" required placeholder="https://models.example/v1";
+                label for="s-model" { "Upstream model name (if not the model name)" }
+                input id="s-model" name="upstream_model";
+                label for="s-credential" { "Upstream API key (sealed; never shown again)" }
+                input id="s-credential" name="upstream_credential" type="password" autocomplete="off";
+                button type="submit" { "Register" }
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct SubmissionForm {
+    csrf: Option<String>,
+    model_name: String,
+    model_version: String,
+    #[serde(default)]
+    description: String,
+    planned_release_at: String,
+    upstream_kind: String,
+    upstream_url: String,
+    #[serde(default)]
+    upstream_model: String,
+    #[serde(default)]
+    upstream_credential: String,
+}
+
+impl std::fmt::Debug for SubmissionForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubmissionForm")
+            .field("model_name", &self.model_name)
+            .finish_non_exhaustive()
+    }
+}
+
+pub async fn create_submission(
+    State(state): State<AppState>,
+    session: Session,
+    axum::Form(form): axum::Form<SubmissionForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    // A browser's datetime-local has no zone: the form says UTC.
+    let release = form.planned_release_at.trim();
+    let release = if release.len() == 16 {
+        format!("{release}:00Z")
+    } else {
+        release.to_owned()
+    };
+    let optional = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_owned());
+    let body = serde_json::json!({
+        "model_name": form.model_name,
+        "model_version": form.model_version,
+        "description": form.description,
+        "planned_release_at": release,
+        "upstream": {
+            "kind": form.upstream_kind,
+            "url": form.upstream_url,
+            "model": optional(&form.upstream_model),
+            "credential": optional(&form.upstream_credential),
+        },
+    });
+    let body = match serde_path_to_error::deserialize(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            let field = e.path().to_string();
+            let shown = if field.contains("credential") {
+                "(not shown)".to_owned()
+            } else {
+                e.inner().to_string()
+            };
+            return crate::web::page::Refusal::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                format!("invalid {field}: {shown}"),
+            )
+            .into_response();
+        }
+    };
+    match submissions::create_submission(
+        State(state),
+        session.caller(),
+        crate::extract::ApiJson(body),
+    )
+    .await
+    {
+        Ok((_, axum::Json(made))) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/reviews/{}", made.submission.id))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
     }
 }

@@ -10,7 +10,7 @@ pub mod page;
 mod review;
 pub mod session;
 pub mod signin;
-mod terms;
+pub mod terms;
 mod verify;
 
 use crate::AppState;
@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/signin", get(signin::show).post(signin::submit))
         .route("/signout", post(signin::sign_out))
         .route("/home", get(home::home))
+        .route("/submissions", post(home::create_submission))
         .route("/reviews/{id}", get(review::show))
         .route("/reviews/{id}/transition", post(review::transition))
         .route("/reviews/{id}/gateway-token", post(review::create_token))
@@ -52,12 +53,20 @@ pub fn router() -> Router<AppState> {
             "/reviews/{id}/findings/{finding}/answer",
             post(review::answer),
         )
+        .route(
+            "/reviews/{id}/findings/{finding}/escalate",
+            post(review::escalate),
+        )
         .route("/reviews/{id}/terms", post(terms::propose))
         .route("/reviews/{id}/terms/{version}/sign", post(terms::sign))
         .route("/reviews/{id}/evaluations", post(evaluations::queue))
         .route("/assessments", get(clearinghouse::list))
         .route("/assessments/{id}", get(clearinghouse::show))
         .route("/assessments/{id}/publish", post(clearinghouse::publish))
+        .route(
+            "/assessments/{id}/report-state",
+            post(clearinghouse::report_state),
+        )
         .route("/advisories", get(clearinghouse::advisories))
         .route(
             "/static/app.css",

@@ -110,6 +110,11 @@ pub async fn show(
     );
     let path = format!("/reviews/{id}");
     let evaluations = crate::web::evaluations::section(&state, &session, &id.to_string()).await;
+    let draft = if versions.is_empty() && role == Role::Developer {
+        Some(first_draft(&state, &session, &submission).await)
+    } else {
+        None
+    };
     let verified = if calls.is_empty() {
         None
     } else {
@@ -130,9 +135,13 @@ pub async fn show(
         p class="lede" { "Stage: " strong { (crate::web::home::stage_label(&submission)) } }
         (timeline(&submission, agreed.as_ref(), now))
         (actions(&session, role, &submission, &path))
-        (terms_section(&versions))
+        @if role == Role::TrustedPartner {
+            (partner_window(&state, &session, id, now).await)
+        } @else {
+            (terms_section(&versions))
+        }
         @if !submission["outcome"].is_object() {
-            (crate::web::terms::forms(&session, &id.to_string(), &versions))
+            (crate::web::terms::forms(&session, &id.to_string(), &versions, draft.as_ref()))
         }
         @if role != Role::TrustedPartner || !calls.is_empty() {
             (calls_section(&calls, role, verified.as_ref(), &orgs))
@@ -385,6 +394,12 @@ fn findings_section(session: &Session, path: &str, found: &[Value]) -> Markup {
                             @if let Some(r) = f["responses"].as_array().and_then(|r| r.last()) {
                                 p { "Developer's answer: " strong { (r["status"].as_str().unwrap_or("").replace('_', " ")) } " · " (r["comment"].as_str().unwrap_or("")) }
                             }
+                            @if escalates(session, f) {
+                                form method="post" action={ (path) "/findings/" (fid) "/escalate" } class="inline" {
+                                    input type="hidden" name="csrf" value=(session.csrf);
+                                    button type="submit" { "Escalate to the clearinghouse" }
+                                }
+                            }
                             @if developer {
                                 form method="post" action={ (path) "/findings/" (fid) "/answer" } class="inline" {
                                     input type="hidden" name="csrf" value=(session.csrf);
@@ -627,5 +642,115 @@ pub async fn file_finding(
         )
             .into_response(),
         Err(err) => api_error_page(err),
+    }
+}
+
+/// Whether the viewer may ask to escalate `finding` (the terms decide when).
+fn escalates(session: &Session, finding: &Value) -> bool {
+    let finder = session
+        .caller
+        .actor
+        .org_id
+        .is_some_and(|o| finding["author_org"].as_str() == Some(o.to_string().as_str()));
+    finder || session.caller.actor.role == Role::GovernmentEvaluator
+}
+
+pub async fn escalate(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, finding)): Path<(String, String)>,
+    Form(form): Form<crate::web::signin::CsrfOnly>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    let sid = match parse_id(&id) {
+        Ok(id) => id,
+        Err(r) => return r.into_response(),
+    };
+    let Ok(fid) = finding.parse() else {
+        return Refusal::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("{finding:?} is not a finding id"),
+        )
+        .into_response();
+    };
+    let body = crate::routes::escalations::EscalateFinding { tlp: None };
+    match crate::routes::escalations::escalate_finding(
+        State(state),
+        session.caller(),
+        ApiPath((sid, fid)),
+        ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/reviews/{sid}#findings-h"))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
+    }
+}
+
+async fn first_draft(state: &AppState, session: &Session, submission: &Value) -> Value {
+    let governments: Vec<String> = state
+        .store
+        .orgs()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| o.kind == preflight_core::org::OrgKind::GovernmentEvaluator)
+        .map(|o| o.id.to_string())
+        .collect();
+    let partners: Vec<String> = match crate::routes::partners::list_partners(
+        State(state.clone()),
+        session.caller(),
+    )
+    .await
+    {
+        Ok(axum::Json(list)) => list
+            .into_iter()
+            .filter(|p| {
+                p.vetted_now
+                    && p.vetting
+                        .as_ref()
+                        .is_none_or(|v| v.conflicts_with.is_empty())
+            })
+            .map(|p| p.org_id.to_string())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    crate::web::terms::first_draft(submission, &governments, &partners)
+}
+
+/// A partner's view of the agreed terms: its window and whether it is open.
+async fn partner_window(
+    state: &AppState,
+    session: &Session,
+    id: SubmissionId,
+    now: DateTime<Utc>,
+) -> Markup {
+    let agreed = terms::agreed_terms(State(state.clone()), session.caller(), ApiPath(id))
+        .await
+        .ok()
+        .map(|axum::Json(a)| a.document);
+    html! {
+        section aria-labelledby="window-h" {
+            h2 id="window-h" { "Your access" }
+            @if let Some(doc) = agreed {
+                @let span = doc.partner_window;
+                p {
+                    "Partner window: " (span.start.format("%Y-%m-%d %H:%M UTC")) " to " (span.end.format("%Y-%m-%d %H:%M UTC")) " · "
+                    strong { @if span.contains(now) { "open now" } @else if now < span.start { "not open yet" } @else { "closed" } }
+                    " (the partner phase must also have started)."
+                }
+                p { "Limits: " (doc.limits.requests_per_minute) " requests and " (doc.limits.tokens_per_minute) " tokens a minute, "
+                    (doc.limits.max_concurrent_requests) " at once." }
+            } @else {
+                p class="empty" { "No terms signed by both sides list your organisation yet." }
+            }
+        }
     }
 }

@@ -29,9 +29,30 @@ pub fn side(role: Role) -> Option<&'static str> {
     }
 }
 
+/// A first version to start from: the window from now to the planned
+/// release, the government organisations and the partners vetted now with
+/// no conflict declared against this developer, cautious limits.
+pub fn first_draft(submission: &Value, governments: &[String], partners: &[String]) -> Value {
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let release = submission["planned_release_at"].clone();
+    json!({
+        "window": { "opens_at": now, "ends_at": release },
+        "government_phase_days": 10,
+        "partner_window": { "start": now, "end": release },
+        "government_access": { "organisations": governments, "people": [] },
+        "partner_access": { "organisations": partners, "people": [] },
+        "limits": { "requests_per_minute": 60, "tokens_per_minute": 100000,
+                    "max_concurrent_requests": 4, "total_token_budget": 5000000 },
+        "transcript_retention_days": 30,
+        "ip": { "no_training_on_outputs": true, "no_retention_of_outputs": true, "other": [] },
+        "clearinghouse": { "when": "after_release", "what": "summary_only" },
+        "insider_risk_attestations": ["completed insider-risk training"],
+    })
+}
+
 /// Forms under the terms table: sign the latest version (if this side has
-/// not), propose a new one.
-pub fn forms(session: &Session, review: &str, versions: &[Value]) -> Markup {
+/// not), propose a new one (from the latest, or from `draft`).
+pub fn forms(session: &Session, review: &str, versions: &[Value], draft: Option<&Value>) -> Markup {
     let Some(side) = side(session.caller.actor.role) else {
         return html! {};
     };
@@ -49,6 +70,8 @@ pub fn forms(session: &Session, review: &str, versions: &[Value]) -> Markup {
         }
         serde_json::to_string_pretty(&doc).unwrap_or_default()
     });
+    let template =
+        template.or_else(|| draft.map(|d| serde_json::to_string_pretty(d).unwrap_or_default()));
     html! {
         @if let (Some(v), false) = (latest, signed_by_me) {
             form method="post" action={ "/reviews/" (review) "/terms/" (v["document"]["version"]) "/sign" }
@@ -78,7 +101,7 @@ pub fn forms(session: &Session, review: &str, versions: &[Value]) -> Markup {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct ProposeForm {
     csrf: Option<String>,
     terms: String,
@@ -139,7 +162,7 @@ pub async fn propose(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct SignForm {
     csrf: Option<String>,
     side: String,

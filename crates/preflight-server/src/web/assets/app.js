@@ -31,6 +31,21 @@
     var body = pem.replace(/-----BEGIN [^-]+-----/, "").replace(/-----END [^-]+-----/, "").replace(/\s+/g, "");
     return b64ToBytes(body);
   }
+  // WebCrypto takes Ed25519 keys as PKCS#8 version 1; key files may be
+  // version 2 (RFC 5958, with the public key). Both hold the 32-byte seed as
+  // OCTET STRING (04 20 ...) inside the privateKey OCTET STRING (04 22 ...).
+  function pkcs8v1(der) {
+    for (var i = 0; i + 36 <= der.length; i++) {
+      if (der[i] === 0x04 && der[i + 1] === 0x22 && der[i + 2] === 0x04 && der[i + 3] === 0x20) {
+        var prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+        var out = new Uint8Array(48);
+        out.set(prefix, 0);
+        out.set(der.subarray(i + 4, i + 36), 16);
+        return out;
+      }
+    }
+    throw new Error("the key file does not hold an Ed25519 private key");
+  }
   async function sign(form) {
     var status = form.querySelector("[data-sign-status]");
     var file = form.querySelector("input[type=file]").files[0];
@@ -40,7 +55,7 @@
     if (payload.length !== expected.length || payload.some(function (b, i) { return b !== expected[i]; })) {
       throw new Error("the server's signing payload is not the document shown: refusing to sign");
     }
-    var key = await crypto.subtle.importKey("pkcs8", pemToDer(await file.text()), { name: "Ed25519" }, false, ["sign"]);
+    var key = await crypto.subtle.importKey("pkcs8", pkcs8v1(pemToDer(await file.text())), { name: "Ed25519" }, false, ["sign"]);
     var signature = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, key, payload));
     form.querySelector("input[name=signature]").value = bytesToB64(signature);
     if (status) status.textContent = "Signed in this browser; sending the signature.";
@@ -52,7 +67,7 @@
     event.preventDefault();
     sign(form).then(function () { form.submit(); }, function (err) {
       var status = form.querySelector("[data-sign-status]");
-      if (status) status.textContent = "Not signed: " + err.message;
+      if (status) status.textContent = "Not signed: " + (err.message || err.name);
     });
   });
 })();
