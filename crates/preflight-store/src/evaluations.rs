@@ -265,6 +265,24 @@ impl Store {
         rows.iter().map(decode).collect()
     }
 
+    /// Finished runs of `suite` on every review, newest first: the
+    /// references a new model's scores are read against.
+    pub async fn succeeded_runs_of_suite(
+        &self,
+        suite: &str,
+        limit: u32,
+    ) -> Result<Vec<EvaluationRun>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM evaluation_runs WHERE suite = $1 AND state = 'succeeded' \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(suite)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode).collect()
+    }
+
     /// One run of the review.
     pub async fn evaluation(
         &self,

@@ -65,7 +65,7 @@ pub async fn section(state: &AppState, session: &Session, review: &str) -> Marku
                 article class="run" {
                     h3 { (run["suite"].as_str().unwrap_or("")) " · " (run["state"].as_str().unwrap_or("")) }
                     @if let Some(summary) = run["summary"].as_object() {
-                        (plot(summary))
+                        (plot(summary, &references(state, session, run).await))
                     } @else if let Some(err) = run["error"].as_str() {
                         p role="alert" class="alert" { (err) }
                     }
@@ -75,12 +75,39 @@ pub async fn section(state: &AppState, session: &Session, review: &str) -> Marku
     }
 }
 
-/// Accuracy with its 95% Wilson interval, overall and per tag, as SVG.
-fn plot(summary: &serde_json::Map<String, Value>) -> Markup {
+/// The same suite's finished runs on other reviews, for the government
+/// (which reads every review): each reference model's overall score.
+async fn references(state: &AppState, session: &Session, run: &Value) -> Vec<(String, Value)> {
+    if session.caller.actor.role != Role::GovernmentEvaluator {
+        return Vec::new();
+    }
+    let suite = run["suite"].as_str().unwrap_or("");
+    let here = run["submission_id"].as_str().unwrap_or("");
+    let Ok(found) = state.store.succeeded_runs_of_suite(suite, 50).await else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::HashSet::new();
+    found
+        .into_iter()
+        .filter(|r| r.submission_id.to_string() != here)
+        .filter_map(|r| {
+            let summary = r.summary?;
+            let model = summary["model"].as_str().unwrap_or("model").to_owned();
+            seen.insert(r.submission_id)
+                .then(|| (format!("reference: {model}"), summary["scores"].clone()))
+        })
+        .take(5)
+        .collect()
+}
+
+/// Accuracy with its 95% Wilson interval, overall, per tag, and for each
+/// reference model overall, as SVG.
+fn plot(summary: &serde_json::Map<String, Value>, references: &[(String, Value)]) -> Markup {
     let mut rows: Vec<(String, &Value)> = Vec::new();
     if let Some(overall) = summary.get("scores") {
         rows.push(("overall".to_owned(), overall));
     }
+    rows.extend(references.iter().map(|(name, v)| (name.clone(), v)));
     if let Some(tags) = summary.get("by_tag").and_then(Value::as_object) {
         rows.extend(tags.iter().map(|(k, v)| (k.clone(), v)));
     }
@@ -101,7 +128,7 @@ fn plot(summary: &serde_json::Map<String, Value>) -> Markup {
                 @let hi = s["wilson"]["upper"].as_f64().unwrap_or(acc);
                 text x=(left - 8.0) y=(y + 4) text-anchor="end" class="label" { (name) " (n=" (s["samples"]) ")" }
                 line x1=(x(lo)) x2=(x(hi)) y1=(y) y2=(y) class="interval" {}
-                circle cx=(x(acc)) cy=(y) r="4" class="point" {
+                circle cx=(x(acc)) cy=(y) r="4" class={ "point" @if name.starts_with("reference") { " reference" } } {
                     title { (name) ": " (format!("{acc:.3}")) " [" (format!("{lo:.3}")) ", " (format!("{hi:.3}")) "]" }
                 }
             }

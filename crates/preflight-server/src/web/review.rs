@@ -225,6 +225,10 @@ fn countdown(release: DateTime<Utc>, now: DateTime<Utc>) -> String {
 fn actions(session: &Session, role: Role, s: &Value, path: &str) -> Markup {
     let stage = s["stage"].as_str().unwrap_or("");
     let open = !s["outcome"].is_object();
+    // Reviewers reach the model with gateway tokens of their own.
+    let reviewer = open
+        && matches!(role, Role::TrustedPartner | Role::GovernmentEvaluator)
+        && matches!(stage, "government_phase" | "partner_phase");
     let steps: Vec<(&str, &str)> = match role {
         Role::Developer if open => {
             let mut v = vec![
@@ -244,7 +248,7 @@ fn actions(session: &Session, role: Role, s: &Value, path: &str) -> Markup {
         _ => Vec::new(),
     };
     html! {
-        @if !steps.is_empty() || role == Role::TrustedPartner {
+        @if !steps.is_empty() || reviewer {
             section aria-labelledby="actions-h" class="actions" {
                 h2 id="actions-h" { "Actions" }
                 @for (action, label) in &steps {
@@ -254,7 +258,7 @@ fn actions(session: &Session, role: Role, s: &Value, path: &str) -> Markup {
                         button type="submit" class={ "step " (action) } { (label) }
                     }
                 }
-                @if role == Role::TrustedPartner {
+                @if reviewer {
                     form method="post" action={ (path) "/gateway-token" } class="inline" {
                         input type="hidden" name="csrf" value=(session.csrf);
                         label for="token-label" { "Token label" }
@@ -267,8 +271,11 @@ fn actions(session: &Session, role: Role, s: &Value, path: &str) -> Markup {
     }
 }
 
-/// Keys whose values differ between two JSON objects, as dotted paths.
-fn changed(a: &Value, b: &Value, prefix: &str, out: &mut Vec<String>) {
+/// A leaf whose value differs between two JSON documents: the dotted path,
+/// the earlier value and the later one.
+type Change = (String, Value, Value);
+
+fn changed(a: &Value, b: &Value, prefix: &str, out: &mut Vec<Change>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
@@ -286,30 +293,57 @@ fn changed(a: &Value, b: &Value, prefix: &str, out: &mut Vec<String>) {
                 );
             }
         }
-        _ if a != b => out.push(prefix.to_owned()),
+        _ if a != b => out.push((prefix.to_owned(), a.clone(), b.clone())),
         _ => {}
     }
 }
 
+/// A JSON value as a reader wants it: strings bare, the rest compact.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "(none)".to_owned(),
+        other => other.to_string(),
+    }
+}
+
 fn terms_section(versions: &[Value]) -> Markup {
+    let diffs: Vec<(&Value, &Value, Vec<Change>)> = versions
+        .windows(2)
+        .map(|pair| {
+            let mut diff = Vec::new();
+            changed(&pair[0]["document"], &pair[1]["document"], "", &mut diff);
+            diff.retain(|(p, _, _)| p != "version");
+            (&pair[0], &pair[1], diff)
+        })
+        .collect();
+    let last = diffs.len();
     html! {
         section aria-labelledby="terms-h" {
             h2 id="terms-h" { "Terms" }
             @if versions.is_empty() {
-                p class="empty" { "No terms proposed yet: the developer or the government proposes a version (POST /api/v1/submissions/{id}/terms), then both sign it." }
+                p class="empty" { "No terms proposed yet: propose a first version below (or POST /api/v1/submissions/{id}/terms); then both sides sign it." }
             } @else {
                 table {
-                    thead { tr { th scope="col" { "Version" } th scope="col" { "Signed by both" } th scope="col" { "Changed from the previous version" } } }
+                    thead { tr { th scope="col" { "Version" } th scope="col" { "Signed by both" } th scope="col" { "Signatures" } } }
                     tbody {
-                        @for (i, v) in versions.iter().enumerate() {
+                        @for v in versions {
                             tr {
                                 td { (v["document"]["version"]) }
                                 td { @if v["fully_signed"] == true { "yes" } @else { "not yet" } }
-                                td {
-                                    @if i == 0 { "first version" } @else {
-                                        @let mut diff = Vec::new();
-                                        ({ changed(&versions[i - 1]["document"], &v["document"], "", &mut diff); diff.retain(|d| d != "version"); diff.join(", ") })
-                                    }
+                                td { @for sig in v["signatures"].as_array().cloned().unwrap_or_default() { span class="badge verified" { (sig["side"].as_str().unwrap_or("")) } " " } }
+                            }
+                        }
+                    }
+                }
+                @for (i, (before, after, diff)) in diffs.iter().enumerate() {
+                    details open[i + 1 == last] {
+                        summary { "Version " (before["document"]["version"]) " and version " (after["document"]["version"]) " side by side: " (diff.len()) " changes" }
+                        table class="diff" {
+                            thead { tr { th scope="col" { "Term" } th scope="col" { "Version " (before["document"]["version"]) } th scope="col" { "Version " (after["document"]["version"]) } } }
+                            tbody {
+                                @for (path, old, new) in diff {
+                                    tr { td { code { (path) } } td class="old" { (shown(old)) } td class="new" { (shown(new)) } }
                                 }
                             }
                         }
