@@ -191,3 +191,19 @@ test('the hospital operator reads the advisory at its TLP level, and no review',
   assert.equal(tab.status(), 403)
   await tab.screenshot('story-operator-advisories')
 })
+
+test('the analyst records an embargo, and its timeline shows it', async (t) => {
+  const tab = await as(t, 'analyst')
+  const page = tab.page
+  await tab.navigate(() => page.locator('tbody a[href^="/assessments/"]').first().click())
+  const here = tab.path
+  const end = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 16)
+  await page.getByLabel('Embargo', { exact: true }).selectOption('propose')
+  await page.getByLabel(/^End \(UTC/).fill(end)
+  await press(tab, 'Record', `${here}/embargo`)
+  await page.getByLabel('Embargo', { exact: true }).selectOption('accept')
+  await press(tab, 'Record', `${here}/embargo`)
+  assert.match(await page.locator('#coord-h').locator('..').innerText(), /Embargo: active[\s\S]*Embargo ends/)
+  assert.equal(await page.locator('svg[aria-label^="Embargo from"]').count(), 1)
+  await tab.screenshot('story-analyst-embargo')
+})

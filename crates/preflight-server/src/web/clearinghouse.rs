@@ -196,6 +196,17 @@ pub async fn show(
             p { "Embargo: " strong { (embargo["state"].as_str().unwrap_or("none")) }
                 @if let Some(end) = embargo["ends_at"].as_str() { ", ends " time datetime=(end) { (end) } }
                 @if let Some(end) = embargo["proposed_end"].as_str() { ", proposed end " time datetime=(end) { (end) } } }
+            (embargo_timeline(view.created_at, embargo))
+            form method="post" action={ "/assessments/" (view.assessment_id) "/embargo" } class="inline" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                label for="e-action" { "Embargo" }
+                select id="e-action" name="action" {
+                    @for a in ["propose", "accept", "reject", "terminate"] { option value=(a) { (a) } }
+                }
+                label for="e-end" { "End (UTC, for propose)" }
+                input id="e-end" name="ends_at" type="datetime-local";
+                button type="submit" { "Record" }
+            }
             ul class="flags" { @for (k, v) in &flags { li { (k.replace('_', " ")) ": " @if v == &Value::Bool(true) { "yes" } @else { "no" } } } }
         }
         section aria-labelledby="publish-h" {
@@ -331,6 +342,108 @@ pub async fn report_state(
         session.caller(),
         ApiPath(id.clone()),
         ApiJson(body),
+    )
+    .await
+    {
+        Ok(_) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/assessments/{id}"))],
+        )
+            .into_response(),
+        Err(err) => api_error_page(err),
+    }
+}
+
+/// The embargo on a line from when the assessment was opened to its end
+/// (agreed, or proposed while a proposal is open), with today marked.
+fn embargo_timeline(opened: chrono::DateTime<chrono::Utc>, embargo: &Value) -> Markup {
+    let parse = |v: &Value| {
+        v.as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let end = parse(&embargo["ends_at"]);
+    let proposed = parse(&embargo["proposed_end"]);
+    let Some(last) = proposed.max(end) else {
+        return html! {};
+    };
+    let now = chrono::Utc::now();
+    let span = (last.max(now) - opened).num_seconds().max(1) as f64;
+    let x = |t: chrono::DateTime<chrono::Utc>| {
+        ((t - opened).num_seconds() as f64 / span * 100.0).clamp(0.0, 100.0)
+    };
+    html! {
+        svg class="timeline" viewBox="0 0 100 14" preserveAspectRatio="none" role="img"
+            aria-label={ "Embargo from " (opened.format("%Y-%m-%d")) " to " (last.format("%Y-%m-%d")) } {
+            rect x="0" y="5" width="100" height="4" class="track" {}
+            @if let Some(end) = end {
+                rect x="0" y="5" width=(format!("{:.2}", x(end))) height="4" class="gov" {}
+            }
+            @if let Some(p) = proposed {
+                line x1=(format!("{:.2}", x(p))) x2=(format!("{:.2}", x(p))) y1="3" y2="11" class="now" {}
+            }
+            line x1=(format!("{:.2}", x(now))) x2=(format!("{:.2}", x(now))) y1="2" y2="12" class="now" {}
+        }
+        ul class="legend" {
+            li { "Opened: " (opened.format("%Y-%m-%d %H:%M UTC")) }
+            @if let Some(end) = end { li { "Embargo ends: " (end.format("%Y-%m-%d %H:%M UTC")) @if end > now { " (in " ((end - now).num_days()) " days)" } } }
+            @if let Some(p) = proposed { li { "Proposed end: " (p.format("%Y-%m-%d %H:%M UTC")) } }
+            li { "Now: " (now.format("%Y-%m-%d %H:%M UTC")) }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmbargoForm {
+    csrf: Option<String>,
+    action: String,
+    #[serde(default)]
+    ends_at: String,
+}
+
+pub async fn embargo(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<EmbargoForm>,
+) -> Response {
+    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
+        return r.into_response();
+    }
+    let end = form.ends_at.trim();
+    let body = if form.action == "propose" {
+        if end.is_empty() {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                "invalid ends_at \"\": a proposal needs the embargo's end",
+            );
+        }
+        // A browser's datetime-local has no zone: the form says UTC.
+        let end = if end.len() == 16 {
+            format!("{end}:00Z")
+        } else {
+            end.to_owned()
+        };
+        json!({ "action": "propose", "ends_at": end })
+    } else {
+        json!({ "action": form.action })
+    };
+    let action = match serde_path_to_error::deserialize(&body) {
+        Ok(a) => a,
+        Err(e) => {
+            return error_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Check the form",
+                &format!("invalid embargo {body}: {}", e.inner()),
+            );
+        }
+    };
+    match assessments::change_embargo(
+        State(state),
+        session.caller(),
+        ApiPath(id.clone()),
+        ApiJson(assessments::EmbargoChange(action)),
     )
     .await
     {

@@ -67,6 +67,7 @@ pub fn router() -> Router<AppState> {
             "/assessments/{id}/report-state",
             post(clearinghouse::report_state),
         )
+        .route("/assessments/{id}/embargo", post(clearinghouse::embargo))
         .route("/advisories", get(clearinghouse::advisories))
         .route(
             "/static/app.css",
