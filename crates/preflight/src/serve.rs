@@ -14,6 +14,12 @@ pub struct ServeArgs {
     pub gateway: GatewayOptions,
     #[command(flatten)]
     pub evaluation: EvaluationOptions,
+    /// Send the web interface's cookies without `Secure`, for an instance
+    /// browsed over plain HTTP on a host other than localhost. Browsers send
+    /// `Secure` cookies only over HTTPS (and to localhost); keep them on
+    /// behind TLS.
+    #[arg(long, env = "PREFLIGHT_WEB_INSECURE_COOKIES")]
+    pub web_insecure_cookies: bool,
 }
 
 #[derive(Debug, Args)]
@@ -73,10 +79,11 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         log_key = %instance.ledger.signer.verifier().to_key_string(),
         "ledger verifier key"
     );
-    let state = args.evaluation.apply(
+    let mut state = args.evaluation.apply(
         instance.app_state_with(args.gateway.settings()),
         &args.store.data_dir,
     );
+    state.web.secure_cookies = !args.web_insecure_cookies;
     preflight_server::serve(listener, state, shutdown_signal()).await?;
     instance.store.close().await;
     tracing::info!("preflight stopped");
