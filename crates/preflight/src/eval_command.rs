@@ -46,6 +46,13 @@ pub enum EvalCommand {
     Validate(ValidateArgs),
 }
 
+impl EvalCommand {
+    /// `eval run`, which is a client of many connections on one thread.
+    pub fn is_run(&self) -> bool {
+        matches!(self, EvalCommand::Run(_))
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// A suite file, an InterCode folder (with ic_ctf.json) or a folder of

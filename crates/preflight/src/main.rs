@@ -87,9 +87,17 @@ enum Command {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    // An evaluation run is one client waiting on many sockets: one thread
+    // serves it without the cross-thread wake-ups a pool of workers costs on
+    // every answer. Servers keep a worker a core.
+    let runtime = match &cli.command {
+        Command::Eval(cmd) if cmd.is_run() => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+    };
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,

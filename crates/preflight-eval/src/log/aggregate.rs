@@ -3,7 +3,7 @@
 //! again from a log, so memory grows with the number of sample ids, never
 //! with transcripts.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -12,11 +12,12 @@ use crate::error::Result;
 use crate::model::Usage;
 use crate::stats::{self, Bootstrap, EpochReducer, Metric, SampleScores, Summary};
 
-/// Completed samples of a run, reduced to what statistics need.
+/// Completed samples of a run, reduced to what statistics need. Each id
+/// is held once, and each distinct tag once for the whole run.
 #[derive(Debug, Clone, Default)]
 pub struct Aggregate {
-    samples: HashMap<String, Entry>,
-    done: HashSet<(String, u32)>,
+    samples: HashMap<Box<str>, Entry>,
+    tags: Tags,
     pub records: u64,
     pub scored: u64,
     pub errors: u64,
@@ -36,17 +37,81 @@ struct AgentTally {
     solved_tokens: Vec<f64>,
 }
 
+/// One sample: its tags (as indexes into [`Tags`]), the epochs that have a
+/// record (scored or not), and the values of the scored ones.
 #[derive(Debug, Clone, Default)]
 struct Entry {
-    tags: Vec<String>,
+    tags: Box<[u32]>,
+    /// Epochs below 64 that have a record, as bits.
+    done: u64,
+    /// Epochs from 64 on that have a record (rare: no allocation otherwise).
+    done_beyond: Vec<u32>,
     /// (epoch, value) of scored epochs, in completion order.
     values: Vec<(u32, f64)>,
+}
+
+impl Entry {
+    fn mark(&mut self, epoch: u32) {
+        match 1u64.checked_shl(epoch) {
+            Some(bit) => self.done |= bit,
+            None => self.done_beyond.push(epoch),
+        }
+    }
+
+    fn has(&self, epoch: u32) -> bool {
+        match 1u64.checked_shl(epoch) {
+            Some(bit) => self.done & bit != 0,
+            None => self.done_beyond.contains(&epoch),
+        }
+    }
+}
+
+/// Every distinct tag of the run, stored once.
+#[derive(Debug, Clone, Default)]
+struct Tags {
+    names: Vec<Box<str>>,
+    index: HashMap<Box<str>, u32>,
+}
+
+impl Tags {
+    fn intern(&mut self, tags: &[String]) -> Box<[u32]> {
+        tags.iter()
+            .map(|t| match self.index.get(t.as_str()) {
+                Some(i) => *i,
+                None => {
+                    let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+                    self.names.push(t.as_str().into());
+                    self.index.insert(t.as_str().into(), i);
+                    i
+                }
+            })
+            .collect()
+    }
+
+    fn names(&self, ids: &[u32]) -> Vec<String> {
+        ids.iter()
+            .filter_map(|i| self.names.get(*i as usize))
+            .map(|n| n.to_string())
+            .collect()
+    }
 }
 
 impl Aggregate {
     /// Counts a completed record.
     pub fn add(&mut self, record: &SampleRecord) {
-        self.done.insert((record.id.clone(), record.epoch));
+        if !self.samples.contains_key(record.id.as_str()) {
+            let tags = self.tags.intern(&record.tags);
+            self.samples.insert(
+                record.id.as_str().into(),
+                Entry {
+                    tags,
+                    ..Entry::default()
+                },
+            );
+        }
+        if let Some(entry) = self.samples.get_mut(record.id.as_str()) {
+            entry.mark(record.epoch);
+        }
         self.records += 1;
         add_usage(&mut self.usage, record.usage);
         if let Some(judge) = record.judge_usage {
@@ -73,11 +138,9 @@ impl Aggregate {
         match (record.status, record.value()) {
             (SampleStatus::Scored, Some(value)) => {
                 self.scored += 1;
-                let entry = self.samples.entry(record.id.clone()).or_default();
-                if entry.tags.is_empty() {
-                    entry.tags = record.tags.clone();
+                if let Some(entry) = self.samples.get_mut(record.id.as_str()) {
+                    entry.values.push((record.epoch, value));
                 }
-                entry.values.push((record.epoch, value));
             }
             _ => {
                 self.errors += 1;
@@ -89,8 +152,7 @@ impl Aggregate {
 
     /// Whether this sample and epoch has a record.
     pub fn is_done(&self, id: &str, epoch: u32) -> bool {
-        // A borrowed lookup would need a custom key type; ids are short.
-        self.done.contains(&(id.to_owned(), epoch))
+        self.samples.get(id).is_some_and(|e| e.has(epoch))
     }
 
     /// Each scored sample's epoch values in epoch order, sorted by id.
@@ -98,12 +160,13 @@ impl Aggregate {
         let mut scores: Vec<SampleScores> = self
             .samples
             .iter()
+            .filter(|(_, entry)| !entry.values.is_empty())
             .map(|(id, entry)| {
                 let mut values = entry.values.clone();
                 values.sort_by_key(|(epoch, _)| *epoch);
                 SampleScores {
-                    id: id.clone(),
-                    tags: entry.tags.clone(),
+                    id: id.to_string(),
+                    tags: self.tags.names(&entry.tags),
                     epochs: values.into_iter().map(|(_, v)| v).collect(),
                 }
             })
