@@ -520,18 +520,30 @@ async fn objects(
     ))
 }
 
+/// The versions of one object the reader receives (404 when none).
+async fn select_one(
+    state: &AppState,
+    reader: &ReaderOrg,
+    collection: &str,
+    object: &str,
+    query: Option<&str>,
+) -> Result<(Vec<Selected>, Option<SharedCursor>), TaxiiError> {
+    check_collection(collection)?;
+    let f = filters(query)?;
+    let (selected, more) = select(state, reader, &f, Some(object)).await?;
+    if selected.is_empty() && f.next.is_none() {
+        return Err(TaxiiError::not_found(format!("no object {object}")));
+    }
+    Ok((selected, more))
+}
+
 async fn object(
     State(state): State<AppState>,
     TaxiiReader(reader): TaxiiReader,
     Path((id, object)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
-    check_collection(&id)?;
-    let f = filters(query.as_deref())?;
-    let (selected, more) = select(&state, &reader, &f, Some(&object)).await?;
-    if selected.is_empty() && f.next.is_none() {
-        return Err(TaxiiError::not_found(format!("no object {object}")));
-    }
+    let (selected, more) = select_one(&state, &reader, &id, &object, query.as_deref()).await?;
     let objects: Vec<Value> = selected.iter().map(|s| s.object.clone()).collect();
     Ok(page_response(
         &selected,
@@ -546,12 +558,7 @@ async fn versions(
     Path((id, object)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, TaxiiError> {
-    check_collection(&id)?;
-    let f = filters(query.as_deref())?;
-    let (selected, more) = select(&state, &reader, &f, Some(&object)).await?;
-    if selected.is_empty() && f.next.is_none() {
-        return Err(TaxiiError::not_found(format!("no object {object}")));
-    }
+    let (selected, more) = select_one(&state, &reader, &id, &object, query.as_deref()).await?;
     let versions: Vec<Value> = selected
         .iter()
         .map(|s| s.object["modified"].clone())

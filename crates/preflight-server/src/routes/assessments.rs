@@ -505,15 +505,7 @@ pub async fn publish(
             "invalid recipients []: TLP:RED goes to named recipients only; name at least one",
         ));
     }
-    for org in &body.recipients {
-        state.store.org(*org).await.map_err(|e| match e {
-            StoreError::NotFound { .. } => ApiError::invalid(
-                "recipients",
-                format!("invalid recipients: no organisation {org}"),
-            ),
-            other => other.into(),
-        })?;
-    }
+    super::orgs::require_known(&state, "recipients", &body.recipients).await?;
     update(&state, &caller, &id, |a, p, now| {
         if a.coordination.report == ReportState::Invalid
             || a.coordination.report == ReportState::Received

@@ -83,3 +83,26 @@ pub async fn get_org(
     }
     Ok(Json(state.store.org(org_id).await?))
 }
+
+/// Refuses `field` unless every one of `ids` is a registered organisation;
+/// the message names the first unknown one.
+pub(crate) async fn require_known(
+    state: &AppState,
+    field: &'static str,
+    ids: impl IntoIterator<Item = &OrgId>,
+) -> Result<(), ApiError> {
+    let known: std::collections::HashSet<OrgId> = state
+        .store
+        .orgs()
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    match ids.into_iter().find(|id| !known.contains(id)) {
+        Some(unknown) => Err(ApiError::invalid(
+            field,
+            format!("invalid {field} entry {unknown}: no such organisation"),
+        )),
+        None => Ok(()),
+    }
+}

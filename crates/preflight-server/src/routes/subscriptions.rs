@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use preflight_core::event::{Event, EventKind};
 use preflight_core::ids::OrgId;
 use preflight_core::org::{Role, Sector};
-use preflight_store::{StoreError, Subscription};
+use preflight_store::Subscription;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -190,15 +190,7 @@ pub async fn set_clients(
             format!("invalid clients entry {org}: an organisation is not its own client"),
         ));
     }
-    for client in &body.clients {
-        state.store.org(*client).await.map_err(|e| match e {
-            StoreError::NotFound { .. } => ApiError::invalid(
-                "clients",
-                format!("invalid clients entry {client}: no such organisation"),
-            ),
-            other => other.into(),
-        })?;
-    }
+    super::orgs::require_known(&state, "clients", &body.clients).await?;
     let event = Event::new(
         EventKind::OrgClientsSet,
         None,

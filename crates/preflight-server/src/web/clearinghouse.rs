@@ -6,13 +6,14 @@ use crate::AppState;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::advisories;
 use crate::routes::assessments::{self, ListQuery};
-use crate::web::page::{api_error_page, error_page};
+use crate::web::page::{
+    Refusal, api_body, api_error_page, error_page, invalid, see_other, utc_from_form,
+};
 use crate::web::session::Session;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::http::header::LOCATION;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -232,42 +233,23 @@ pub async fn publish(
     session: Session,
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, Refusal> {
     let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if let Err(r) = session.check_csrf(field("csrf")) {
-        return r.into_response();
-    }
+    session.check_csrf(field("csrf"))?;
     let sectors: Vec<&str> = pairs
         .iter()
         .filter(|(n, _)| n == "sectors")
         .map(|(_, v)| v.as_str())
         .collect();
-    let body = json!({ "tlp": field("tlp").unwrap_or(""), "sectors": sectors });
-    let body = match serde_path_to_error::deserialize(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                &format!("invalid {}: {}", e.path(), e.inner()),
-            );
-        }
-    };
-    match assessments::publish(
+    let body = api_body(json!({ "tlp": field("tlp").unwrap_or(""), "sectors": sectors }))?;
+    let _ = assessments::publish(
         State(state),
         session.caller(),
         ApiPath(id.clone()),
         ApiJson(body),
     )
-    .await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/assessments/{id}"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+    .await?;
+    Ok(see_other(format!("/assessments/{id}")))
 }
 
 pub async fn advisories(State(state): State<AppState>, session: Session) -> Response {
@@ -323,35 +305,17 @@ pub async fn report_state(
     session: Session,
     Path(id): Path<String>,
     Form(form): Form<ReportStateForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    let body = match serde_path_to_error::deserialize(&json!({ "state": form.state })) {
-        Ok(b) => b,
-        Err(e) => {
-            return error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                &format!("invalid {}: {}", e.path(), e.inner()),
-            );
-        }
-    };
-    match assessments::set_report_state(
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
+    let body = api_body(json!({ "state": form.state }))?;
+    let _ = assessments::set_report_state(
         State(state),
         session.caller(),
         ApiPath(id.clone()),
         ApiJson(body),
     )
-    .await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/assessments/{id}"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+    .await?;
+    Ok(see_other(format!("/assessments/{id}")))
 }
 
 /// The embargo on a line from when the assessment was opened to its end
@@ -406,52 +370,25 @@ pub async fn embargo(
     session: Session,
     Path(id): Path<String>,
     Form(form): Form<EmbargoForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
     let end = form.ends_at.trim();
-    let body = if form.action == "propose" {
-        if end.is_empty() {
-            return error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
+    let body = match (form.action.as_str(), end) {
+        ("propose", "") => {
+            return Err(invalid(
                 "invalid ends_at \"\": a proposal needs the embargo's end",
-            );
+            ));
         }
-        // A browser's datetime-local has no zone: the form says UTC.
-        let end = if end.len() == 16 {
-            format!("{end}:00Z")
-        } else {
-            end.to_owned()
-        };
-        json!({ "action": "propose", "ends_at": end })
-    } else {
-        json!({ "action": form.action })
+        ("propose", end) => json!({ "action": "propose", "ends_at": utc_from_form(end) }),
+        (action, _) => json!({ "action": action }),
     };
-    let action = match serde_path_to_error::deserialize(&body) {
-        Ok(a) => a,
-        Err(e) => {
-            return error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                &format!("invalid embargo {body}: {}", e.inner()),
-            );
-        }
-    };
-    match assessments::change_embargo(
+    let action = api_body(body)?;
+    let _ = assessments::change_embargo(
         State(state),
         session.caller(),
         ApiPath(id.clone()),
         ApiJson(assessments::EmbargoChange(action)),
     )
-    .await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/assessments/{id}"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+    .await?;
+    Ok(see_other(format!("/assessments/{id}")))
 }

@@ -5,13 +5,12 @@
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath};
 use crate::routes::evaluations;
-use crate::web::page::{Refusal, api_error_page};
+use crate::web::page::{Refusal, api_body, invalid, see_other};
+use crate::web::review::parse_id;
 use crate::web::session::Session;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::http::header::LOCATION;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, html};
 use preflight_core::org::Role;
 use serde::Deserialize;
@@ -149,51 +148,19 @@ pub async fn queue(
     session: Session,
     Path(id): Path<String>,
     Form(form): Form<RunForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    let Ok(sid) = id.parse() else {
-        return Refusal::new(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            format!("{id:?} is not a review id"),
-        )
-        .into_response();
-    };
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
+    let sid = parse_id(&id)?;
     let limit = match form.limit.trim() {
         "" => None,
-        n => match n.parse::<u32>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                return Refusal::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Check the form",
-                    format!("invalid limit {n:?}: a whole number of samples"),
-                )
-                .into_response();
-            }
-        },
+        n => Some(
+            n.parse::<u32>()
+                .map_err(|_| invalid(format!("invalid limit {n:?}: a whole number of samples")))?,
+        ),
     };
-    let body = match serde_json::from_value(json!({ "suite": form.suite, "limit": limit })) {
-        Ok(b) => b,
-        Err(e) => {
-            return Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                e.to_string(),
-            )
-            .into_response();
-        }
-    };
-    match evaluations::queue_evaluation(State(state), session.caller(), ApiPath(sid), ApiJson(body))
-        .await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/reviews/{sid}#evals-h"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+    let body = api_body(json!({ "suite": form.suite, "limit": limit }))?;
+    let _ =
+        evaluations::queue_evaluation(State(state), session.caller(), ApiPath(sid), ApiJson(body))
+            .await?;
+    Ok(see_other(format!("/reviews/{sid}#evals-h")))
 }

@@ -4,7 +4,7 @@
 
 use crate::AppState;
 use crate::routes::submissions;
-use crate::web::page::api_error_page;
+use crate::web::page::{Refusal, api_body, api_error_page, see_other, utc_from_form};
 use crate::web::session::Session;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -184,59 +184,26 @@ pub async fn create_submission(
     State(state): State<AppState>,
     session: Session,
     axum::Form(form): axum::Form<SubmissionForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    // A browser's datetime-local has no zone: the form says UTC.
-    let release = form.planned_release_at.trim();
-    let release = if release.len() == 16 {
-        format!("{release}:00Z")
-    } else {
-        release.to_owned()
-    };
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
     let optional = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_owned());
-    let body = serde_json::json!({
+    let body = api_body(serde_json::json!({
         "model_name": form.model_name,
         "model_version": form.model_version,
         "description": form.description,
-        "planned_release_at": release,
+        "planned_release_at": utc_from_form(&form.planned_release_at),
         "upstream": {
             "kind": form.upstream_kind,
             "url": form.upstream_url,
             "model": optional(&form.upstream_model),
             "credential": optional(&form.upstream_credential),
         },
-    });
-    let body = match serde_path_to_error::deserialize(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            let field = e.path().to_string();
-            let shown = if field.contains("credential") {
-                "(not shown)".to_owned()
-            } else {
-                e.inner().to_string()
-            };
-            return crate::web::page::Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                format!("invalid {field}: {shown}"),
-            )
-            .into_response();
-        }
-    };
-    match submissions::create_submission(
+    }))?;
+    let (_, axum::Json(made)) = submissions::create_submission(
         State(state),
         session.caller(),
         crate::extract::ApiJson(body),
     )
-    .await
-    {
-        Ok((_, axum::Json(made))) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/reviews/{}", made.submission.id))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+    .await?;
+    Ok(see_other(format!("/reviews/{}", made.submission.id)))
 }

@@ -96,6 +96,15 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// The same refusal with `prefix` before the field it names
+    /// (`invalid window...` becomes `invalid terms.window...`).
+    pub fn prefixed(mut self, prefix: &str) -> Self {
+        if let Some(rest) = self.message.strip_prefix("invalid ") {
+            self.message = format!("invalid {prefix}{rest}");
+        }
+        self
+    }
+
     pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
@@ -103,6 +112,64 @@ impl Refusal {
             message: message.into(),
         }
     }
+}
+
+/// An API refusal as a page: the same status and message.
+impl From<crate::ApiError> for Refusal {
+    fn from(err: crate::ApiError) -> Self {
+        let status = err.status();
+        let title = match status {
+            StatusCode::FORBIDDEN => "Not allowed",
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::CONFLICT => "Not possible now",
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Check the form",
+            _ => "Something went wrong",
+        };
+        Self::new(status, title, err.message())
+    }
+}
+
+/// A form field that does not fit (422), naming the field and value.
+pub fn invalid(message: impl Into<String>) -> Refusal {
+    Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, "Check the form", message)
+}
+
+/// A form's fields as the body an API handler takes; a value that does not
+/// fit is refused naming its field.
+/// A credential's value is never repeated back.
+pub fn api_body<T: serde::de::DeserializeOwned>(fields: serde_json::Value) -> Result<T, Refusal> {
+    serde_path_to_error::deserialize(&fields).map_err(|e| {
+        let field = e.path().to_string();
+        let secret = ["credential", "password", "secret", "token"]
+            .iter()
+            .any(|s| field.contains(s));
+        let why = if secret {
+            "not a valid value".to_owned()
+        } else {
+            e.inner().to_string()
+        };
+        invalid(format!("invalid {field}: {why}"))
+    })
+}
+
+/// A `datetime-local` field's value as RFC 3339: the browser sends no
+/// zone, and the forms say UTC.
+pub fn utc_from_form(text: &str) -> String {
+    let text = text.trim();
+    if text.len() == 16 {
+        format!("{text}:00Z")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Where the browser goes after a form was taken.
+pub fn see_other(to: impl Into<String>) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, to.into())],
+    )
+        .into_response()
 }
 
 impl IntoResponse for Refusal {
@@ -124,13 +191,5 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
 
 /// An API refusal as a page: the same status and message.
 pub fn api_error_page(err: crate::ApiError) -> Response {
-    let status = err.status();
-    let title = match status {
-        StatusCode::FORBIDDEN => "Not allowed",
-        StatusCode::NOT_FOUND => "Not found",
-        StatusCode::CONFLICT => "Not possible now",
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Check the form",
-        _ => "Something went wrong",
-    };
-    error_page(status, title, err.message())
+    Refusal::from(err).into_response()
 }

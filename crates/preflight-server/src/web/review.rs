@@ -8,26 +8,35 @@
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath};
 use crate::routes::{findings, gateway, submissions, terms};
-use crate::web::page::{Refusal, api_error_page, error_page};
+use crate::web::page::{Refusal, api_body, api_error_page, see_other};
 use crate::web::session::Session;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::header::LOCATION;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
-use preflight_core::ids::SubmissionId;
+use preflight_core::ids::{FindingId, SubmissionId};
 use preflight_core::org::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-fn parse_id(id: &str) -> Result<SubmissionId, Refusal> {
+pub(crate) fn parse_id(id: &str) -> Result<SubmissionId, Refusal> {
     id.parse().map_err(|_| {
         Refusal::new(
             StatusCode::NOT_FOUND,
             "Not found",
             format!("{id:?} is not a review id"),
+        )
+    })
+}
+
+fn parse_finding(id: &str) -> Result<FindingId, Refusal> {
+    id.parse().map_err(|_| {
+        Refusal::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("{id:?} is not a finding id"),
         )
     })
 }
@@ -468,50 +477,18 @@ pub async fn answer(
     session: Session,
     Path((id, finding)): Path<(String, String)>,
     Form(form): Form<AnswerForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    let sid = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r.into_response(),
-    };
-    let Ok(fid) = finding.parse() else {
-        return Refusal::new(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            format!("{finding:?} is not a finding id"),
-        )
-        .into_response();
-    };
-    let body = match serde_path_to_error::deserialize(
-        &json!({ "status": form.status, "comment": form.comment }),
-    ) {
-        Ok(b) => b,
-        Err(e) => {
-            return Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                format!("invalid {}: {}", e.path(), e.inner()),
-            )
-            .into_response();
-        }
-    };
-    match findings::answer_finding(
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
+    let (sid, fid) = (parse_id(&id)?, parse_finding(&finding)?);
+    let body = api_body(json!({ "status": form.status, "comment": form.comment }))?;
+    let _ = findings::answer_finding(
         State(state),
         session.caller(),
         ApiPath((sid, fid)),
         ApiJson(body),
     )
-    .await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/reviews/{sid}#findings-h"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+    .await?;
+    Ok(see_other(format!("/reviews/{sid}#findings-h")))
 }
 
 fn finding_form(session: &Session, path: &str) -> Markup {
@@ -556,36 +533,14 @@ pub async fn transition(
     session: Session,
     Path(id): Path<String>,
     Form(form): Form<TransitionForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    if let Err(r) = may_open_reviews(&session) {
-        return r.into_response();
-    }
-    let sid = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r.into_response(),
-    };
-    let body = match serde_json::from_value(json!({ "action": form.action })) {
-        Ok(b) => b,
-        Err(_) => {
-            return error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                &format!("invalid action {:?}", form.action),
-            );
-        }
-    };
-    match submissions::transition(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/reviews/{sid}"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
+    may_open_reviews(&session)?;
+    let sid = parse_id(&id)?;
+    let body = api_body(json!({ "action": form.action }))?;
+    let _ = submissions::transition(State(state), session.caller(), ApiPath(sid), ApiJson(body))
+        .await?;
+    Ok(see_other(format!("/reviews/{sid}")))
 }
 
 #[derive(Deserialize)]
@@ -599,34 +554,20 @@ pub async fn create_token(
     session: Session,
     Path(id): Path<String>,
     Form(form): Form<TokenForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    let sid = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r.into_response(),
-    };
-    let body = match serde_json::from_value(json!({ "label": form.label })) {
-        Ok(b) => b,
-        Err(e) => {
-            return error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                &e.to_string(),
-            );
-        }
-    };
-    match gateway::create_gateway_token(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await {
-        Ok((_, axum::Json(made))) => session.page("Gateway token").respond(html! {
-            h1 { "Gateway token" }
-            p { "Shown this once: copy it now. It works for you and this review only, until " (made.expires_at.format("%Y-%m-%d %H:%M UTC")) "." }
-            p { code data-token { (made.token) } }
-            p { "OpenAI clients: base URL " code { (made.base_path) } ", model " code { (made.model) } "." }
-            p { a href={ "/reviews/" (sid) } { "Back to the review" } }
-        }),
-        Err(err) => api_error_page(err),
-    }
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
+    let sid = parse_id(&id)?;
+    let body = api_body(json!({ "label": form.label }))?;
+    let (_, axum::Json(made)) =
+        gateway::create_gateway_token(State(state), session.caller(), ApiPath(sid), ApiJson(body))
+            .await?;
+    Ok(session.page("Gateway token").respond(html! {
+        h1 { "Gateway token" }
+        p { "Shown this once: copy it now. It works for you and this review only, until " (made.expires_at.format("%Y-%m-%d %H:%M UTC")) "." }
+        p { code data-token { (made.token) } }
+        p { "OpenAI clients: base URL " code { (made.base_path) } ", model " code { (made.model) } "." }
+        p { a href={ "/reviews/" (sid) } { "Back to the review" } }
+    }))
 }
 
 #[derive(Deserialize)]
@@ -645,38 +586,17 @@ pub async fn file_finding(
     session: Session,
     Path(id): Path<String>,
     Form(form): Form<FindingForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    let sid = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r.into_response(),
-    };
-    let body = json!({
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
+    let sid = parse_id(&id)?;
+    let body = api_body(json!({
         "title": form.title, "severity": form.severity,
         "category": { "taxonomy": form.taxonomy, "id": form.category },
         "description": form.description, "reproduction_steps": form.reproduction_steps,
-    });
-    let body = match serde_path_to_error::deserialize(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                &format!("invalid {}: {}", e.path(), e.inner()),
-            );
-        }
-    };
-    match findings::file_finding(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/reviews/{sid}#findings-h"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+    }))?;
+    let _ =
+        findings::file_finding(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await?;
+    Ok(see_other(format!("/reviews/{sid}#findings-h")))
 }
 
 /// Whether the viewer may ask to escalate `finding` (the terms decide when).
@@ -694,38 +614,18 @@ pub async fn escalate(
     session: Session,
     Path((id, finding)): Path<(String, String)>,
     Form(form): Form<crate::web::signin::CsrfOnly>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    let sid = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r.into_response(),
-    };
-    let Ok(fid) = finding.parse() else {
-        return Refusal::new(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            format!("{finding:?} is not a finding id"),
-        )
-        .into_response();
-    };
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
+    let (sid, fid) = (parse_id(&id)?, parse_finding(&finding)?);
     let body = crate::routes::escalations::EscalateFinding { tlp: None };
-    match crate::routes::escalations::escalate_finding(
+    let _ = crate::routes::escalations::escalate_finding(
         State(state),
         session.caller(),
         ApiPath((sid, fid)),
         ApiJson(body),
     )
-    .await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/reviews/{sid}#findings-h"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+    .await?;
+    Ok(see_other(format!("/reviews/{sid}#findings-h")))
 }
 
 async fn first_draft(state: &AppState, session: &Session, submission: &Value) -> Value {

@@ -7,15 +7,13 @@
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath};
 use crate::routes::terms;
-use crate::web::page::{Refusal, api_error_page};
+use crate::web::page::{Refusal, api_body, invalid, see_other};
+use crate::web::review::parse_id;
 use crate::web::session::Session;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::http::header::LOCATION;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, html};
-use preflight_core::ids::SubmissionId;
 use preflight_core::org::Role;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -107,59 +105,20 @@ pub struct ProposeForm {
     terms: String,
 }
 
-fn review_id(id: &str) -> Result<SubmissionId, Refusal> {
-    id.parse().map_err(|_| {
-        Refusal::new(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            format!("{id:?} is not a review id"),
-        )
-    })
-}
-
 pub async fn propose(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     Form(form): Form<ProposeForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    let sid = match review_id(&id) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    let value: Value = match serde_json::from_str(&form.terms) {
-        Ok(v) => v,
-        Err(e) => {
-            return Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                format!("invalid terms: not JSON ({e})"),
-            )
-            .into_response();
-        }
-    };
-    let body = match serde_path_to_error::deserialize(&value) {
-        Ok(b) => b,
-        Err(e) => {
-            return Refusal::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Check the form",
-                format!("invalid terms.{}: {}", e.path(), e.inner()),
-            )
-            .into_response();
-        }
-    };
-    match terms::propose_terms(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/reviews/{sid}#terms-h"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
+    let sid = parse_id(&id)?;
+    let value: Value = serde_json::from_str(&form.terms)
+        .map_err(|e| invalid(format!("invalid terms: not JSON ({e})")))?;
+    let body = api_body(value).map_err(|r| r.prefixed("terms."))?;
+    let _ =
+        terms::propose_terms(State(state), session.caller(), ApiPath(sid), ApiJson(body)).await?;
+    Ok(see_other(format!("/reviews/{sid}#terms-h")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,47 +133,21 @@ pub async fn sign(
     session: Session,
     Path((id, version)): Path<(String, u32)>,
     Form(form): Form<SignForm>,
-) -> Response {
-    if let Err(r) = session.check_csrf(form.csrf.as_deref()) {
-        return r.into_response();
-    }
-    let sid = match review_id(&id) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
+) -> Result<Response, Refusal> {
+    session.check_csrf(form.csrf.as_deref())?;
+    let sid = parse_id(&id)?;
     if form.signature.trim().is_empty() {
-        return Refusal::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Check the form",
+        return Err(invalid(
             "invalid signature \"\": choose your key file so the page can sign (scripts must be on)",
-        )
-        .into_response();
+        ));
     }
-    let body =
-        match serde_json::from_value(json!({ "side": form.side, "signature": form.signature })) {
-            Ok(b) => b,
-            Err(e) => {
-                return Refusal::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Check the form",
-                    format!("invalid side {:?}: {e}", form.side),
-                )
-                .into_response();
-            }
-        };
-    match terms::sign_terms(
+    let body = api_body(json!({ "side": form.side, "signature": form.signature }))?;
+    let _ = terms::sign_terms(
         State(state),
         session.caller(),
         ApiPath((sid, version)),
         ApiJson(body),
     )
-    .await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(LOCATION, format!("/reviews/{sid}#terms-h"))],
-        )
-            .into_response(),
-        Err(err) => api_error_page(err),
-    }
+    .await?;
+    Ok(see_other(format!("/reviews/{sid}#terms-h")))
 }
