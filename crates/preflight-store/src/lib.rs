@@ -4,7 +4,6 @@
 //! transaction as the change.
 
 mod assessments;
-mod bulk;
 mod envelope;
 mod error;
 mod escalations;
@@ -12,9 +11,11 @@ mod evaluations;
 mod events;
 mod findings;
 mod gateway;
+mod group_commit;
 mod ledger;
 mod orgs;
 mod sharing;
+mod sql;
 mod store;
 mod submissions;
 mod terms;

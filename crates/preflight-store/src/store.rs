@@ -27,6 +27,8 @@ pub struct Store {
     /// (stages, outcomes, signed terms, revoked gateway tokens, destroyed
     /// keys), so that caches of access decisions in this process notice.
     access_generation: Arc<AtomicU64>,
+    /// Appends of events waiting to share a commit.
+    pub(crate) group: Arc<crate::group_commit::GroupCommit>,
 }
 
 pub(crate) type Tx = Transaction<'static, Any>;
@@ -86,6 +88,7 @@ impl Store {
             writer,
             backend,
             access_generation: Arc::default(),
+            group: Arc::default(),
         })
     }
 

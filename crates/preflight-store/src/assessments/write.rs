@@ -4,6 +4,7 @@
 
 use super::fold::{Retire, StoredRow, Update};
 use super::tenths;
+use crate::sql::placeholders;
 use crate::{StoreError, time};
 use chrono::{DateTime, Utc};
 use preflight_vuln::Assessment;
@@ -17,17 +18,6 @@ const LOOKUP_CHUNK: usize = 500;
 const INSERT_CHUNK: usize = 100;
 /// Alias rows an insert writes at once (2 values a row).
 const ALIAS_CHUNK: usize = 500;
-
-/// `$first, $first+1, ...` in groups of `width`: `($1, $2), ($3, $4)`.
-fn placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let marks: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
-            format!("({})", marks.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 fn parse_id(text: &str) -> Result<Uuid, StoreError> {
     text.parse()

@@ -49,6 +49,58 @@ on_both!(
     concurrent_changes_get_dense_indexes
 );
 
+/// Appends from many concurrent callers share commits: every event is
+/// written once, and each caller's events hold consecutive leaf indexes in
+/// its own order.
+async fn concurrent_appends_keep_each_callers_events_together(s: &TestStore) {
+    let store = &s.store;
+    let mut callers = tokio::task::JoinSet::new();
+    let mut expected = Vec::new();
+    for caller in 0..40u64 {
+        let events: Vec<Event> = (0..caller % 5 + 1)
+            .map(|n| {
+                Event::new(
+                    EventKind::OrgCreated,
+                    None,
+                    None,
+                    Utc::now(),
+                    serde_json::json!({ "caller": caller, "n": n }),
+                )
+            })
+            .collect();
+        expected.push(events.iter().map(|e| e.id).collect::<Vec<_>>());
+        let store = store.clone();
+        callers.spawn(async move { store.record_events(&events).await });
+    }
+    while let Some(done) = callers.join_next().await {
+        done.unwrap().unwrap();
+    }
+    let total: u64 = expected.iter().map(|ids| ids.len() as u64).sum();
+    let (written, _) = store.ledger_sizes().await.unwrap();
+    assert_eq!(written, total);
+    let entries = store.ledger_entries(0, written).await.unwrap();
+    let index_of: std::collections::HashMap<_, _> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let entry: LedgerEntry = serde_json::from_str(text).unwrap();
+            (entry.event_id, i)
+        })
+        .collect();
+    assert_eq!(index_of.len(), entries.len(), "two entries for one event");
+    for ids in &expected {
+        let indexes: Vec<usize> = ids.iter().map(|id| index_of[id]).collect();
+        assert!(
+            indexes.windows(2).all(|w| w[1] == w[0] + 1),
+            "one caller's events are not consecutive: {indexes:?}"
+        );
+    }
+}
+on_both!(
+    concurrent_appends_keep_each_callers_events_together_,
+    concurrent_appends_keep_each_callers_events_together
+);
+
 async fn entries_commit_to_their_records(s: &TestStore) {
     let store = &s.store;
     let org = Organisation::new("Lab", OrgKind::DeveloperLab, None).unwrap();
