@@ -9,7 +9,7 @@ use chrono::Utc;
 use preflight_core::actor::User;
 use preflight_core::event::{Event, EventKind};
 use preflight_core::org::Role;
-use preflight_server::ledger::{FullTileCache, LedgerSettings, integrate_pending};
+use preflight_server::ledger::{TileCache, LedgerSettings, integrate_pending};
 use preflight_store::TokenPepper;
 use rand::RngCore;
 use serde_json::json;
@@ -88,7 +88,7 @@ pub async fn build(fresh: Fresh, size: u64, batch: usize, label: &str) -> Result
 
     let settings = LedgerSettings::ephemeral();
     let t = Instant::now();
-    let integrated = integrate_pending(store, &settings, &FullTileCache::default())
+    let integrated = integrate_pending(store, &settings, &TileCache::default())
         .await
         .context("integrate the backlog")?;
     let integrating = t.elapsed();

@@ -27,7 +27,7 @@ mod workload;
 use anyhow::{Context, Result};
 use backend::{Backend, Place};
 use clap::Parser;
-use preflight_server::ledger::{FullTileCache, LedgerSettings, integrate_pending};
+use preflight_server::ledger::{TileCache, LedgerSettings, integrate_pending};
 use stats::{Latencies, count, duration, rate};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -360,7 +360,7 @@ async fn append_rows(
     );
     let settings = LedgerSettings::ephemeral();
     let t = Instant::now();
-    integrate_pending(store, &settings, &FullTileCache::default()).await?;
+    integrate_pending(store, &settings, &TileCache::default()).await?;
     let integrating = t.elapsed();
     rows.push(Row::new(
         name,

@@ -20,7 +20,7 @@ pub struct AppState {
     pub evaluation_logs: Option<PathBuf>,
     /// Wakes the evaluation worker when a run is queued.
     pub(crate) evaluation_wakeup: Arc<Notify>,
-    pub(crate) tiles: crate::ledger::FullTileCache,
+    pub(crate) tiles: crate::ledger::TileCache,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
     pub(crate) suite_flags: crate::flags::SuiteFlags,
     /// The clearinghouse's name on what it publishes (CSAF publisher, STIX identity).

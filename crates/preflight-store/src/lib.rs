@@ -20,6 +20,7 @@ mod store;
 mod submissions;
 mod terms;
 mod time;
+mod token_cache;
 mod tokens;
 mod users;
 mod vetting;

@@ -23,12 +23,15 @@ pub struct Store {
     /// sleeping in SQLite's busy handler; on PostgreSQL the same pool.
     pub(crate) writer: AnyPool,
     backend: Backend,
-    /// Bumped after every change that can change who may reach a model
-    /// (stages, outcomes, signed terms, revoked gateway tokens, destroyed
-    /// keys), so that caches of access decisions in this process notice.
+    /// Bumped after every change that can change who may reach a model or
+    /// the API (stages, outcomes, signed terms, revoked gateway and API
+    /// tokens, a person's key, destroyed keys), so that caches of access
+    /// decisions in this process notice.
     access_generation: Arc<AtomicU64>,
     /// Appends of events waiting to share a commit.
     pub(crate) group: Arc<crate::group_commit::GroupCommit>,
+    /// API tokens recently authenticated.
+    pub(crate) tokens_seen: Arc<crate::token_cache::TokenCache>,
 }
 
 pub(crate) type Tx = Transaction<'static, Any>;
@@ -89,6 +92,7 @@ impl Store {
             backend,
             access_generation: Arc::default(),
             group: Arc::default(),
+            tokens_seen: Arc::default(),
         })
     }
 

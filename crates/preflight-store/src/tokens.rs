@@ -105,25 +105,34 @@ impl Store {
         if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 100 {
             return Ok(None);
         }
+        let hash = pepper.hash(secret);
+        let generation = self.access_generation();
+        if let Some(hit) = self.tokens_seen.get(&hash, generation, now) {
+            return Ok(Some((hit.user.clone(), hit.token)));
+        }
         let row = sqlx::query(
             "SELECT t.id AS token_id, t.expires_at, t.revoked_at, u.id, u.org_id, u.name, u.email, u.role, u.public_key \
              FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         )
-        .bind(pepper.hash(secret))
+        .bind(&hash)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
         if row.try_get::<Option<String>, _>("revoked_at")?.is_some() {
             return Ok(None);
         }
-        if time::decode_opt(row.try_get("expires_at")?)?.is_some_and(|expires| expires <= now) {
+        let expires_at = time::decode_opt(row.try_get("expires_at")?)?;
+        if expires_at.is_some_and(|expires| expires <= now) {
             return Ok(None);
         }
         let token_id = row
             .try_get::<String, _>("token_id")?
             .parse()
             .map_err(|e| StoreError::corrupt("token", e))?;
-        Ok(Some((crate::users::decode(&row)?, token_id)))
+        let user = crate::users::decode(&row)?;
+        self.tokens_seen
+            .put(hash, user.clone(), token_id, expires_at, generation);
+        Ok(Some((user, token_id)))
     }
 
     pub async fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>, StoreError> {
@@ -174,6 +183,7 @@ impl Store {
             .await?;
         events::append(&mut tx, event).await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(())
     }
 }

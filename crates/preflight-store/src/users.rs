@@ -90,6 +90,7 @@ impl Store {
         }
         events::append(&mut tx, event).await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! for each new size: at least once a second while there are new entries.
 
 use super::LedgerSettings;
-use super::reader::{FullTileCache, with_tiles};
+use super::reader::{TileCache, with_tiles};
 use super::witnessing::{WitnessProgress, cosign_latest};
 use preflight_ledger::tiles::append_tiles;
 use preflight_ledger::{Checkpoint, TileSource, leaf_hash};
@@ -19,7 +19,7 @@ const TICK: Duration = Duration::from_millis(200);
 pub async fn run_integrator(
     store: Store,
     settings: LedgerSettings,
-    cache: FullTileCache,
+    cache: TileCache,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut witnesses = WitnessProgress::default();
@@ -58,7 +58,7 @@ pub enum IntegrateError {
 pub async fn integrate_pending(
     store: &Store,
     settings: &LedgerSettings,
-    cache: &FullTileCache,
+    cache: &TileCache,
 ) -> Result<u64, IntegrateError> {
     let mut target = None;
     loop {
@@ -93,6 +93,10 @@ pub async fn integrate_pending(
         store
             .ledger_integrate(integrated, to, &stored, &note)
             .await?;
+        for tile in &tiles {
+            cache.keep(tile.level, tile.index, &tile.hashes);
+        }
+        cache.saw_integrated(to);
         tracing::debug!(size = to, "ledger checkpoint signed");
     }
 }

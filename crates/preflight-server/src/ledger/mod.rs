@@ -7,8 +7,8 @@ mod reader;
 mod witnessing;
 
 pub use integrator::{integrate_pending, run_integrator};
-pub use reader::FullTileCache;
-pub(crate) use reader::with_tiles;
+pub use reader::TileCache;
+pub(crate) use reader::with_cached_tiles;
 pub use witnessing::WitnessProgress;
 
 use preflight_ledger::{Signer, Verifier};

@@ -1,10 +1,12 @@
 //! Tiles read from the store for proof computation. The ledger crate's
 //! tree code is synchronous, so proofs run on a blocking thread that reads
-//! tiles through the async store. A tile at a given width never changes, so
-//! every tile read is kept with its interior nodes hashed: a proof then
-//! costs lookups, not hashing.
+//! tiles through the async store. A tile never changes below the width it
+//! has (a wider version only adds hashes), so the widest version of each
+//! tile read or integrated is kept, and every tile's interior nodes are kept
+//! hashed at the widths proofs asked for: a proof then costs lookups, not
+//! hashing or reads.
 
-use preflight_ledger::tiles::{TILE_WIDTH, decode_tile};
+use preflight_ledger::tiles::decode_tile;
 use preflight_ledger::{Hash, LedgerError, TileNodes, TileReader};
 use preflight_store::Store;
 use std::collections::HashMap;
@@ -15,25 +17,60 @@ use tokio::runtime::Handle;
 /// 16 KiB: about 64 MiB).
 const CACHE_LIMIT: usize = 4096;
 
-/// Full tiles by `(level, index)`.
+/// The widest version seen of each tile, by `(level, index)`.
 type TileMap = HashMap<(u8, u64), Arc<Vec<Hash>>>;
 
 /// Tiles with their nodes by `(level, index, width)`.
 type NodeMap = HashMap<(u8, u64, u16), Arc<TileNodes>>;
 
-/// Tiles already read, shared by the integrator and the proof routes: full
-/// tiles' hashes, and every tile's nodes at the widths proofs asked for.
+/// Tiles already read or integrated, shared by the integrator and the proof
+/// routes: each tile's widest hashes, every tile's nodes at the widths
+/// proofs asked for, and the integrated size last seen.
 #[derive(Clone, Debug, Default)]
-pub struct FullTileCache(Arc<Mutex<TileMap>>, Arc<Mutex<NodeMap>>);
+pub struct TileCache(
+    Arc<Mutex<TileMap>>,
+    Arc<Mutex<NodeMap>>,
+    Arc<std::sync::atomic::AtomicU64>,
+);
+
+impl TileCache {
+    /// Keeps `hashes` as tile `(level, index)` unless a wider version is kept.
+    pub(crate) fn keep(&self, level: u8, index: u64, hashes: &[Hash]) {
+        let Ok(mut cache) = self.0.lock() else { return };
+        if cache
+            .get(&(level, index))
+            .is_some_and(|kept| kept.len() >= hashes.len())
+        {
+            return;
+        }
+        if cache.len() >= CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert((level, index), Arc::new(hashes.to_vec()));
+    }
+
+    /// The integrated size last seen (0 before any).
+    pub(crate) fn integrated(&self) -> u64 {
+        self.2.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Records an integrated size read or committed; sizes only grow.
+    pub(crate) fn saw_integrated(&self, size: u64) {
+        self.2.fetch_max(size, std::sync::atomic::Ordering::AcqRel);
+    }
+}
 
 /// Reads tiles from the store, blocking the calling (blocking-pool) thread.
 #[derive(Debug)]
 pub(crate) struct StoreTiles {
     store: Store,
     handle: Handle,
-    cache: FullTileCache,
+    cache: TileCache,
     /// Tiles written by an integration step not yet committed.
     overlay: HashMap<(u8, u64), Vec<Hash>>,
+    /// Reads only the cache, on an async worker: a miss is noted and fails.
+    cached_only: bool,
+    missed: std::sync::atomic::AtomicBool,
 }
 
 impl StoreTiles {
@@ -58,8 +95,18 @@ impl TileReader for StoreTiles {
             .lock()
             .ok()
             .and_then(|c| c.get(&(level, index)).cloned())
+            .filter(|kept| kept.len() >= usize::from(width))
         {
             return Ok(hit.as_ref().clone());
+        }
+        if self.cached_only {
+            self.missed.store(true, std::sync::atomic::Ordering::Relaxed);
+            return Err(LedgerError::TileUnavailable {
+                level,
+                index,
+                width,
+                reason: "not cached".into(),
+            });
         }
         let bytes = self
             .handle
@@ -77,14 +124,7 @@ impl TileReader for StoreTiles {
                 reason: "not stored".into(),
             })?;
         let hashes = decode_tile(&bytes)?;
-        if hashes.len() == usize::from(TILE_WIDTH)
-            && let Ok(mut cache) = self.cache.0.lock()
-        {
-            if cache.len() >= CACHE_LIMIT {
-                cache.clear();
-            }
-            cache.insert((level, index), Arc::new(hashes.clone()));
-        }
+        self.cache.keep(level, index, &hashes);
         Ok(hashes)
     }
 
@@ -118,14 +158,38 @@ impl TileReader for StoreTiles {
 /// Runs `work` with a tile reader on a blocking thread.
 pub(crate) async fn with_tiles<T: Send + 'static>(
     store: &Store,
-    cache: &FullTileCache,
+    cache: &TileCache,
     work: impl FnOnce(&mut StoreTiles) -> T + Send + 'static,
 ) -> Result<T, tokio::task::JoinError> {
-    let mut tiles = StoreTiles {
-        store: store.clone(),
-        handle: Handle::current(),
-        cache: cache.clone(),
-        overlay: HashMap::new(),
-    };
+    let mut tiles = StoreTiles::new(store, cache, false);
     tokio::task::spawn_blocking(move || work(&mut tiles)).await
+}
+
+/// Runs `work` here when every tile it needs is cached (a proof on warm
+/// tiles costs tens of microseconds, less than a hand-off to another
+/// thread); otherwise again on a blocking thread that reads the store.
+pub(crate) async fn with_cached_tiles<T: Send + 'static>(
+    store: &Store,
+    cache: &TileCache,
+    work: impl Fn(&mut StoreTiles) -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    let mut cached = StoreTiles::new(store, cache, true);
+    let done = work(&mut cached);
+    if !cached.missed.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(done);
+    }
+    with_tiles(store, cache, work).await
+}
+
+impl StoreTiles {
+    fn new(store: &Store, cache: &TileCache, cached_only: bool) -> Self {
+        Self {
+            store: store.clone(),
+            handle: Handle::current(),
+            cache: cache.clone(),
+            overlay: HashMap::new(),
+            cached_only,
+            missed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Submits each new checkpoint to the configured witnesses (C2SP
 //! tlog-witness) and publishes the checkpoint with their cosignatures.
 
-use super::reader::{FullTileCache, with_tiles};
+use super::reader::{TileCache, with_tiles};
 use super::{LedgerSettings, WitnessEndpoint};
 use preflight_ledger::TileSource;
 use preflight_ledger::note::append_signatures;
@@ -36,7 +36,7 @@ impl WitnessProgress {
 pub async fn cosign_latest(
     store: &Store,
     settings: &LedgerSettings,
-    cache: &FullTileCache,
+    cache: &TileCache,
     progress: &mut WitnessProgress,
 ) {
     if settings.witnesses.is_empty() {
@@ -79,7 +79,7 @@ pub async fn cosign_latest(
 
 async fn ask(
     store: &Store,
-    cache: &FullTileCache,
+    cache: &TileCache,
     progress: &mut WitnessProgress,
     witness: &WitnessEndpoint,
     size: u64,

@@ -5,7 +5,7 @@
 use crate::auth::Caller;
 use crate::error::ErrorResponses;
 use crate::extract::{ApiPath, ApiQuery};
-use crate::ledger::with_tiles;
+use crate::ledger::with_cached_tiles;
 use crate::routes::review::Review;
 use crate::{ApiError, AppState};
 use axum::Json;
@@ -170,8 +170,14 @@ fn b64(hash: &Hash) -> String {
     B64.encode(hash)
 }
 
+/// Checks that a checkpoint covers `size` entries: sizes only grow, so the
+/// store is read only when the size last seen is smaller.
 async fn check_size(state: &AppState, field: &'static str, size: u64) -> Result<(), ApiError> {
+    if size <= state.tiles.integrated() {
+        return Ok(());
+    }
     let integrated = integrated(state).await?;
+    state.tiles.saw_integrated(integrated);
     if size > integrated {
         return Err(ApiError::invalid(
             field,
@@ -197,7 +203,7 @@ pub async fn inclusion(
         ));
     }
     let (index, size) = (q.index, q.size);
-    let (root, proof) = with_tiles(&state.store, &state.tiles, move |reader| {
+    let (root, proof) = with_cached_tiles(&state.store, &state.tiles, move |reader| {
         let source = TileSource::new(&*reader, size);
         Ok::<_, LedgerError>((source.root()?, source.inclusion_proof(index)?))
     })
@@ -227,7 +233,7 @@ pub async fn consistency(
         ));
     }
     let (from, to) = (q.from, q.to);
-    let (root, proof) = with_tiles(&state.store, &state.tiles, move |reader| {
+    let (root, proof) = with_cached_tiles(&state.store, &state.tiles, move |reader| {
         let source = TileSource::new(&*reader, to);
         Ok::<_, LedgerError>((source.root()?, source.consistency_proof(from)?))
     })
