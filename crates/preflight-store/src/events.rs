@@ -28,17 +28,24 @@ pub(crate) async fn append_all(
         return Ok(());
     }
     let first = reserve(conn, events.len()).await?;
-    let rows = (first..)
-        .zip(events)
-        .map(|(index, event)| EventRow::of(event, index))
+    let rows = events
+        .iter()
+        .map(|event| EventRow::of(event))
         .collect::<Result<Vec<_>, _>>()?;
-    for chunk in rows.chunks(EVENT_ROWS_PER_INSERT) {
+    let indexes = (first..)
+        .map(|i| i64::try_from(i).map_err(|e| StoreError::corrupt("ledger index", e)))
+        .take(rows.len())
+        .collect::<Result<Vec<_>, _>>()?;
+    for (chunk, indexes) in rows
+        .chunks(EVENT_ROWS_PER_INSERT)
+        .zip(indexes.chunks(EVENT_ROWS_PER_INSERT))
+    {
         let sql = format!(
             "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) VALUES {}",
             placeholders(chunk.len(), 9)
         );
         let mut query = sqlx::query(&sql);
-        for row in chunk {
+        for (row, index) in chunk.iter().zip(indexes) {
             query = query
                 .bind(&row.id)
                 .bind(row.kind)
@@ -47,23 +54,80 @@ pub(crate) async fn append_all(
                 .bind(&row.at)
                 .bind(&row.details)
                 .bind(&row.salt)
-                .bind(row.index)
+                .bind(*index)
                 .bind(&row.record);
         }
         query.execute(&mut *conn).await?;
     }
-    for chunk in rows.chunks(ENTRY_ROWS_PER_INSERT) {
+    for (chunk, indexes) in rows
+        .chunks(ENTRY_ROWS_PER_INSERT)
+        .zip(indexes.chunks(ENTRY_ROWS_PER_INSERT))
+    {
         let sql = format!(
             "INSERT INTO ledger_entries (idx, event_id, entry) VALUES {}",
             placeholders(chunk.len(), 3)
         );
         let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = query.bind(row.index).bind(&row.id).bind(&row.entry);
+        for (row, index) in chunk.iter().zip(indexes) {
+            query = query.bind(*index).bind(&row.id).bind(&row.entry);
         }
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Values [`bind_appended`] binds for each event.
+pub(crate) const APPENDED_VALUES: usize = 9;
+
+/// SQLite: the statements appending `count` events at the counter's next
+/// leaf indexes and advancing it, their values numbered from `$first`
+/// ([`APPENDED_VALUES`] an event, bound by [`bind_appended`]). Part of a
+/// script run in one call, inside the script's transaction.
+pub(crate) fn sqlite_append_statements(count: usize, first: usize) -> String {
+    let next = "(SELECT next_index FROM ledger_state WHERE id = 1)";
+    let mut events = Vec::with_capacity(count);
+    let mut entries = Vec::with_capacity(count);
+    for k in 0..count {
+        let p = first + k * APPENDED_VALUES;
+        events.push(format!(
+            "(${p}, ${}, ${}, ${}, ${}, ${}, ${}, {next} + {k}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6,
+            p + 7
+        ));
+        entries.push(format!("({next} + {k}, ${p}, ${})", p + 8));
+    }
+    format!(
+        "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) VALUES {};\n\
+         INSERT INTO ledger_entries (idx, event_id, entry) VALUES {};\n\
+         UPDATE ledger_state SET next_index = next_index + {count} WHERE id = 1;\n",
+        events.join(", "),
+        entries.join(", ")
+    )
+}
+
+/// Binds `rows` in the order [`sqlite_append_statements`] numbers them.
+pub(crate) fn bind_appended<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    rows: &'q [EventRow],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for row in rows {
+        query = query
+            .bind(&row.id)
+            .bind(row.kind)
+            .bind(row.submission_id.as_deref())
+            .bind(row.actor.as_deref())
+            .bind(&row.at)
+            .bind(&row.details)
+            .bind(&row.salt)
+            .bind(&row.record)
+            .bind(&row.entry);
+    }
+    query
 }
 
 /// Event rows one insert writes (9 values a row).
@@ -71,8 +135,8 @@ const EVENT_ROWS_PER_INSERT: usize = 100;
 /// Ledger entry rows one insert writes (3 values a row).
 const ENTRY_ROWS_PER_INSERT: usize = 300;
 
-/// An event's `events` and `ledger_entries` columns.
-struct EventRow {
+/// An event's `events` and `ledger_entries` columns but its leaf index.
+pub(crate) struct EventRow {
     id: String,
     kind: &'static str,
     submission_id: Option<String>,
@@ -80,15 +144,14 @@ struct EventRow {
     at: String,
     details: String,
     salt: String,
-    index: i64,
     record: String,
     entry: String,
 }
 
 impl EventRow {
-    /// The columns of `event` at leaf `index`, with a fresh salt and the
-    /// entry committing to the full record.
-    fn of(event: &Event, index: u64) -> Result<Self, StoreError> {
+    /// The columns of `event`, with a fresh salt and the entry committing
+    /// to the full record.
+    pub(crate) fn of(event: &Event) -> Result<Self, StoreError> {
         let mut salt = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut salt);
         let record = serde_json::to_string(event).map_err(|e| StoreError::corrupt("event", e))?;
@@ -101,7 +164,6 @@ impl EventRow {
             at: time::encode(event.at),
             details: event.details.to_string(),
             salt: hex::encode(salt),
-            index: i64::try_from(index).map_err(|e| StoreError::corrupt("ledger index", e))?,
             record,
             entry: String::from_utf8_lossy(&entry.to_bytes()).into_owned(),
         })
@@ -122,7 +184,8 @@ async fn reserve(conn: &mut AnyConnection, n: usize) -> Result<u64, StoreError> 
 }
 
 async fn write_at(conn: &mut AnyConnection, event: &Event, index: u64) -> Result<(), StoreError> {
-    let row = EventRow::of(event, index)?;
+    let row = EventRow::of(event)?;
+    let index = i64::try_from(index).map_err(|e| StoreError::corrupt("ledger index", e))?;
     sqlx::query(
         "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -134,12 +197,12 @@ async fn write_at(conn: &mut AnyConnection, event: &Event, index: u64) -> Result
     .bind(&row.at)
     .bind(&row.details)
     .bind(&row.salt)
-    .bind(row.index)
+    .bind(index)
     .bind(&row.record)
     .execute(&mut *conn)
     .await?;
     sqlx::query("INSERT INTO ledger_entries (idx, event_id, entry) VALUES ($1, $2, $3)")
-        .bind(row.index)
+        .bind(index)
         .bind(&row.id)
         .bind(&row.entry)
         .execute(&mut *conn)

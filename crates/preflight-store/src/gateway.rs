@@ -133,7 +133,7 @@ pub struct UsageRow {
     pub last_call_at: DateTime<Utc>,
 }
 
-fn transcript_context(submission: SubmissionId, call: Uuid) -> String {
+pub(crate) fn transcript_context(submission: SubmissionId, call: Uuid) -> String {
     format!("transcript:{submission}:{call}")
 }
 
@@ -141,7 +141,7 @@ fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-fn to_i64(value: u64) -> i64 {
+pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
@@ -304,6 +304,9 @@ impl Store {
         if calls.is_empty() {
             return Ok(());
         }
+        if self.backend() == crate::Backend::Sqlite {
+            return self.record_calls_started_sqlite(calls, synced).await;
+        }
         if synced {
             let mut tx = self.begin().await?;
             insert_started(&mut tx, calls).await?;
@@ -327,6 +330,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         if calls.is_empty() {
             return Ok(());
+        }
+        if self.backend() == crate::Backend::Sqlite {
+            return self.record_calls_finished_sqlite(calls, master).await;
         }
         let mut tx = self.begin_deferred().await?;
         let mut keys = std::collections::HashMap::new();

@@ -11,6 +11,7 @@ mod evaluations;
 mod events;
 mod findings;
 mod gateway;
+mod gateway_sqlite;
 mod group_commit;
 mod ledger;
 mod orgs;
