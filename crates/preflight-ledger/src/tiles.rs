@@ -32,9 +32,10 @@ pub trait TileReader {
     /// wider partial tile or the full tile); it must not return fewer.
     fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, LedgerError>;
 
-    /// The same tile at exactly `width` with every complete node inside it
-    /// already hashed, when the reader keeps such a thing (a cache). A tile
-    /// at a given width never changes, so this may be kept forever. `None`
+    /// The same tile at `width` or wider with every complete node inside it
+    /// already hashed, when the reader keeps such a thing (a cache). A
+    /// complete node is the same in every version of a tile that holds it,
+    /// so this may be kept forever and answer for any narrower width. `None`
     /// makes [`TileSource`] hash the nodes it needs from [`TileReader::tile`].
     fn tile_nodes(
         &self,

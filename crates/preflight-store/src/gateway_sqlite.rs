@@ -88,7 +88,7 @@ impl Store {
         let mut keys = HashMap::new();
         let mut sealed = Vec::with_capacity(calls.len());
         for call in calls {
-            if !keys.contains_key(&call.submission_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(call.submission_id) {
                 let wrapped: Option<String> = sqlx::query(
                     "SELECT wrapped_data_key FROM review_keys WHERE submission_id = $1",
                 )
@@ -101,7 +101,7 @@ impl Store {
                 let key = wrapped
                     .map(|w| master.unwrap_data_key(&w, &call.submission_id.to_string()))
                     .transpose()?;
-                keys.insert(call.submission_id, key);
+                slot.insert(key);
             }
             sealed.push(
                 match keys.get(&call.submission_id).and_then(Option::as_ref) {

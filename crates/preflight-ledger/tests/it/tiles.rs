@@ -404,6 +404,59 @@ impl TileReader for WithNodes<'_> {
     }
 }
 
+/// A reader that answers every width with the tile's widest version in the
+/// whole log, as a server's cache does once the log has grown.
+struct WidestNodes<'a> {
+    log: &'a MemoryLog,
+}
+
+impl TileReader for WidestNodes<'_> {
+    fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, LedgerError> {
+        self.log.tile(level, index, width)
+    }
+
+    fn tile_nodes(
+        &self,
+        level: u8,
+        index: u64,
+        width: u16,
+    ) -> Result<Option<std::sync::Arc<TileNodes>>, LedgerError> {
+        let at_level = self.log.size() >> (8 * u32::from(level));
+        let widest = at_level.saturating_sub(index * 256).min(256) as u16;
+        assert!(widest >= width, "asked for a width the log does not have");
+        let mut hashes = self.log.tile(level, index, widest)?;
+        hashes.truncate(usize::from(widest));
+        Ok(Some(std::sync::Arc::new(TileNodes::new(hashes))))
+    }
+}
+
+#[test]
+fn nodes_of_a_wider_tile_give_the_same_roots_and_proofs() {
+    let (log, _) = written(&[40_000, 30_000, 1]);
+    let widest = WidestNodes { log: &log };
+    let mut rng = support::rng(17);
+    for _ in 0..200 {
+        let size = rng.gen_range(1..=log.size());
+        let index = rng.gen_range(0..size);
+        let old = rng.gen_range(1..=size);
+        let plain = TileSource::new(&log, size);
+        let fast = TileSource::new(&widest, size);
+        assert_eq!(fast.root().unwrap(), plain.root().unwrap(), "root of {size}");
+        assert_eq!(
+            fast.inclusion_proof(index).unwrap(),
+            plain.inclusion_proof(index).unwrap(),
+            "inclusion of {index} in {size}"
+        );
+        if old < size {
+            assert_eq!(
+                fast.consistency_proof(old).unwrap(),
+                plain.consistency_proof(old).unwrap(),
+                "consistency {old} to {size}"
+            );
+        }
+    }
+}
+
 #[test]
 fn kept_tile_nodes_give_the_same_roots_and_proofs() {
     let (log, _) = written(&[40_000, 30_000, 1]);

@@ -20,12 +20,12 @@ const CACHE_LIMIT: usize = 4096;
 /// The widest version seen of each tile, by `(level, index)`.
 type TileMap = HashMap<(u8, u64), Arc<Vec<Hash>>>;
 
-/// Tiles with their nodes by `(level, index, width)`.
-type NodeMap = HashMap<(u8, u64, u16), Arc<TileNodes>>;
+/// The widest version seen of each tile with its nodes, by `(level, index)`.
+type NodeMap = HashMap<(u8, u64), Arc<TileNodes>>;
 
 /// Tiles already read or integrated, shared by the integrator and the proof
-/// routes: each tile's widest hashes, every tile's nodes at the widths
-/// proofs asked for, and the integrated size last seen.
+/// routes: each tile's widest hashes, the nodes of the widest version a
+/// proof asked for, and the integrated size last seen.
 #[derive(Clone, Debug, Default)]
 pub struct TileCache(
     Arc<Mutex<TileMap>>,
@@ -138,18 +138,30 @@ impl TileReader for StoreTiles {
         if self.overlay.contains_key(&(level, index)) {
             return Ok(None);
         }
-        let key = (level, index, width);
-        if let Some(hit) = self.cache.1.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        // A complete node is the same in every version of the tile that
+        // holds it, so a wider version answers for a narrower one.
+        let key = (level, index);
+        if let Some(hit) = self
+            .cache
+            .1
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+            .filter(|kept| kept.width() >= usize::from(width))
+        {
             return Ok(Some(hit));
         }
-        let mut hashes = self.tile(level, index, width)?;
-        hashes.truncate(usize::from(width));
-        let nodes = Arc::new(TileNodes::new(hashes));
+        let nodes = Arc::new(TileNodes::new(self.tile(level, index, width)?));
         if let Ok(mut cache) = self.cache.1.lock() {
             if cache.len() >= CACHE_LIMIT {
                 cache.clear();
             }
-            cache.insert(key, nodes.clone());
+            if cache
+                .get(&key)
+                .is_none_or(|kept| kept.width() < nodes.width())
+            {
+                cache.insert(key, nodes.clone());
+            }
         }
         Ok(Some(nodes))
     }
