@@ -7,6 +7,7 @@ use crate::events::{EventRow, bind_appended, sqlite_append_statements};
 use crate::gateway::{to_i64, transcript_context};
 use crate::{CallFinished, CallStarted, MasterKey, Store, StoreError, time};
 use preflight_core::event::Event;
+use preflight_core::ids::SubmissionId;
 use sqlx::Executor;
 use sqlx::Row;
 use std::collections::HashMap;
@@ -89,16 +90,9 @@ impl Store {
         let mut sealed = Vec::with_capacity(calls.len());
         for call in calls {
             if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(call.submission_id) {
-                let wrapped: Option<String> = sqlx::query(
-                    "SELECT wrapped_data_key FROM review_keys WHERE submission_id = $1",
-                )
-                .bind(call.submission_id.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|row| row.try_get::<Option<String>, _>("wrapped_data_key"))
-                .transpose()?
-                .flatten();
-                let key = wrapped
+                let key = self
+                    .wrapped_data_key(call.submission_id)
+                    .await?
                     .map(|w| master.unwrap_data_key(&w, &call.submission_id.to_string()))
                     .transpose()?;
                 slot.insert(key);
@@ -157,6 +151,36 @@ impl Store {
                 .bind(call.id.to_string());
         }
         self.run_script(bind_appended(query, &rows)).await
+    }
+
+    /// The review's wrapped data key (`None` once destroyed), kept between
+    /// batches while the access generation stays the same: destroying a key
+    /// moves it. The key stays wrapped under the master key while kept.
+    async fn wrapped_data_key(&self, submission: SubmissionId) -> Result<Option<String>, StoreError> {
+        let generation = self.access_generation();
+        if let Some((kept_in, wrapped)) = self
+            .wrapped_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&submission)
+            && *kept_in == generation
+        {
+            return Ok(wrapped.clone());
+        }
+        let wrapped: Option<String> =
+            sqlx::query("SELECT wrapped_data_key FROM review_keys WHERE submission_id = $1")
+                .bind(submission.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| row.try_get::<Option<String>, _>("wrapped_data_key"))
+                .transpose()?
+                .flatten();
+        let mut kept = self.wrapped_keys.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= 10_000 {
+            kept.clear();
+        }
+        kept.insert(submission, (generation, wrapped.clone()));
+        Ok(wrapped)
     }
 
     /// Runs a transaction script on the writer connection. If it fails part

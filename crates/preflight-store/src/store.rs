@@ -32,7 +32,14 @@ pub struct Store {
     pub(crate) group: Arc<crate::group_commit::GroupCommit>,
     /// API tokens recently authenticated.
     pub(crate) tokens_seen: Arc<crate::token_cache::TokenCache>,
+    /// Reviews' wrapped data keys by the access generation they were read in.
+    pub(crate) wrapped_keys: Arc<std::sync::Mutex<WrappedKeys>>,
 }
+
+pub(crate) type WrappedKeys = std::collections::HashMap<
+    preflight_core::ids::SubmissionId,
+    (u64, Option<String>),
+>;
 
 pub(crate) type Tx = Transaction<'static, Any>;
 
@@ -93,6 +100,7 @@ impl Store {
             access_generation: Arc::default(),
             group: Arc::default(),
             tokens_seen: Arc::default(),
+            wrapped_keys: Arc::default(),
         })
     }
 
