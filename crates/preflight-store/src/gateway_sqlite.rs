@@ -12,9 +12,11 @@ use sqlx::Executor;
 use sqlx::Row;
 use std::collections::HashMap;
 
-/// Scripts for batches up to this many calls are kept prepared; larger,
-/// rarer batches are prepared each time.
-const KEPT_PREPARED: usize = 16;
+/// Calls one script carries at most; a larger batch is several scripts
+/// (several transactions, each all or nothing). Every script size is kept
+/// prepared: two kinds of this many sizes fit the connection's statement
+/// cache.
+const SCRIPT_CALLS: usize = 32;
 
 /// `BEGIN` and `COMMIT` around `body`; unless `synced`, the commit does not
 /// wait for the disk (`synchronous = NORMAL` for this transaction only: it
@@ -31,6 +33,17 @@ fn transaction(body: &str, synced: bool) -> String {
 impl Store {
     /// [`Store::record_calls_started`] on SQLite.
     pub(crate) async fn record_calls_started_sqlite(
+        &self,
+        calls: &[CallStarted],
+        synced: bool,
+    ) -> Result<(), StoreError> {
+        for chunk in calls.chunks(SCRIPT_CALLS) {
+            self.record_started_script(chunk, synced).await?;
+        }
+        Ok(())
+    }
+
+    async fn record_started_script(
         &self,
         calls: &[CallStarted],
         synced: bool,
@@ -63,7 +76,7 @@ impl Store {
             sqlite_append_statements(calls.len(), calls.len() * CALL_VALUES + 1)
         );
         let sql = transaction(&body, synced);
-        let mut query = sqlx::query(&sql).persistent(calls.len() <= KEPT_PREPARED);
+        let mut query = sqlx::query(&sql);
         for call in calls {
             query = query
                 .bind(call.id.to_string())
@@ -79,8 +92,19 @@ impl Store {
     }
 
     /// [`Store::record_calls_finished`] on SQLite: the transcripts are sealed
-    /// first, then the batch is one script.
+    /// first, then each chunk of the batch is one script.
     pub(crate) async fn record_calls_finished_sqlite(
+        &self,
+        calls: &[CallFinished],
+        master: &MasterKey,
+    ) -> Result<(), StoreError> {
+        for chunk in calls.chunks(SCRIPT_CALLS) {
+            self.record_finished_script(chunk, master).await?;
+        }
+        Ok(())
+    }
+
+    async fn record_finished_script(
         &self,
         calls: &[CallFinished],
         master: &MasterKey,
@@ -137,7 +161,7 @@ impl Store {
             sqlite_append_statements(calls.len(), calls.len() * CALL_VALUES + 1)
         );
         let sql = transaction(&body, false);
-        let mut query = sqlx::query(&sql).persistent(calls.len() <= KEPT_PREPARED);
+        let mut query = sqlx::query(&sql);
         for (call, sealed) in calls.iter().zip(&sealed) {
             query = query
                 .bind(time::encode(call.finished_at))
