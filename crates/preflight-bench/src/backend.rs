@@ -145,7 +145,8 @@ impl Fresh {
             Leftover::Dir(dir) => std::fs::remove_dir_all(&dir)
                 .with_context(|| format!("remove {}", dir.display()))?,
             Leftover::Database { admin_url, name } => {
-                admin_sql(&admin_url, &format!("DROP DATABASE {name}")).await?;
+                // FORCE: a connection being handed back as the pool closed may still be open.
+                admin_sql(&admin_url, &format!("DROP DATABASE {name} WITH (FORCE)")).await?;
             }
         }
         Ok(())

@@ -9,7 +9,7 @@ use chrono::Utc;
 use preflight_core::actor::User;
 use preflight_core::event::{Event, EventKind};
 use preflight_core::org::Role;
-use preflight_server::ledger::{TileCache, LedgerSettings, integrate_pending};
+use preflight_server::ledger::{LedgerSettings, TileCache, integrate_pending};
 use preflight_store::TokenPepper;
 use rand::RngCore;
 use serde_json::json;

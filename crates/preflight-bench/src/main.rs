@@ -27,7 +27,7 @@ mod workload;
 use anyhow::{Context, Result};
 use backend::{Backend, Place};
 use clap::Parser;
-use preflight_server::ledger::{TileCache, LedgerSettings, integrate_pending};
+use preflight_server::ledger::{LedgerSettings, TileCache, integrate_pending};
 use stats::{Latencies, count, duration, rate};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -468,23 +468,22 @@ async fn log_rows(
             proof_verdict(&times.http_consistency),
         ),
         (
-            "inclusion proof in process, tiles via the store (server's reader, warm cache)".into(),
+            "inclusion proof in process: the server's proof function and tile cache, warm".into(),
             &times.store_inclusion,
             proof_verdict(&times.store_inclusion),
         ),
         (
-            "consistency proof in process, tiles via the store (server's reader, warm cache)"
-                .into(),
+            "consistency proof in process: the server's proof function and tile cache, warm".into(),
             &times.store_consistency,
             proof_verdict(&times.store_consistency),
         ),
         (
-            "inclusion proof, computation only (tiles in memory)".into(),
+            "inclusion proof, computation only (tiles in memory, nodes hashed each time)".into(),
             &times.memory_inclusion,
             proof_verdict(&times.memory_inclusion),
         ),
         (
-            "consistency proof, computation only (tiles in memory)".into(),
+            "consistency proof, computation only (tiles in memory, nodes hashed each time)".into(),
             &times.memory_consistency,
             proof_verdict(&times.memory_consistency),
         ),

@@ -1,7 +1,7 @@
 //! Proof latency on a built log, three ways: over HTTP from the real server
 //! (`preflight_server::serve`, bearer token, one keep-alive client), in
-//! process with tiles read from the store the way the server's reader reads
-//! them, and as pure computation over tiles already in memory. Every proof
+//! process through the server's own proof functions and tile cache, and as
+//! pure computation over tiles already in memory (no node cache). Every proof
 //! served is compared with the one computed in memory, and a sample is
 //! verified against its entry.
 
@@ -15,13 +15,13 @@ use preflight_ledger::{
     Hash, LedgerError, TileReader, TileSource, leaf_hash, verify_consistency, verify_inclusion,
 };
 use preflight_server::AppState;
+use preflight_server::ledger::{TileCache, consistency_proof, inclusion_proof};
 use preflight_store::{MasterKey, Store};
 use rand::Rng;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::runtime::Handle;
 
 /// Served proofs checked against their entry with the verifier.
 const VERIFIED_SAMPLE: usize = 50;
@@ -143,50 +143,6 @@ impl TileReader for MemoryTiles {
     }
 }
 
-/// Full tiles by `(level, index)`.
-type FullTiles = HashMap<(u8, u64), Arc<Vec<Hash>>>;
-
-/// The server's way of reading tiles (its reader is private to it): full
-/// tiles cached in memory, partial ones read from the store each time, on a
-/// blocking thread that waits for the async store.
-#[derive(Debug)]
-struct StoreTiles {
-    store: Store,
-    handle: Handle,
-    full: Mutex<FullTiles>,
-}
-
-impl TileReader for StoreTiles {
-    fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<Hash>, LedgerError> {
-        let cached = self
-            .full
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&(level, index)).cloned());
-        if let Some(hit) = cached {
-            return Ok(hit.as_ref().clone());
-        }
-        let unavailable = |reason: String| LedgerError::TileUnavailable {
-            level,
-            index,
-            width,
-            reason,
-        };
-        let bytes = self
-            .handle
-            .block_on(self.store.ledger_tile(level, index, width))
-            .map_err(|e| unavailable(e.to_string()))?
-            .ok_or_else(|| unavailable("not stored".into()))?;
-        let hashes = decode_tile(&bytes)?;
-        if hashes.len() == usize::from(TILE_WIDTH)
-            && let Ok(mut cache) = self.full.lock()
-        {
-            cache.insert((level, index), Arc::new(hashes.clone()));
-        }
-        Ok(hashes)
-    }
-}
-
 /// Latencies of each way of getting a proof.
 #[derive(Debug, Default)]
 pub struct ProofTimes {
@@ -274,16 +230,12 @@ pub async fn measure(log: &Log, requests: usize) -> Result<ProofTimes> {
     }
     served?;
 
-    // In process, tiles from the store as the server reads them; the cache
-    // is warmed with the same pass as the server's.
-    let tiles = Arc::new(StoreTiles {
-        store: store.clone(),
-        handle: Handle::current(),
-        full: Mutex::default(),
-    });
-    in_process(&tiles, &every_tile(log.size)).await?;
-    times.store_inclusion = in_process(&tiles, &inclusions).await?;
-    times.store_consistency = in_process(&tiles, &consistencies).await?;
+    // In process, through the server's own proof functions and tile cache,
+    // warmed with the same pass as the server's.
+    let tiles = TileCache::default();
+    in_process(store, &tiles, &every_tile(log.size)).await?;
+    times.store_inclusion = in_process(store, &tiles, &inclusions).await?;
+    times.store_consistency = in_process(store, &tiles, &consistencies).await?;
 
     // Pure computation over tiles in memory.
     let memory_times = |queries: Vec<Query>| {
@@ -321,13 +273,20 @@ pub async fn measure(log: &Log, requests: usize) -> Result<ProofTimes> {
     Ok(times)
 }
 
-/// Each query on a blocking thread, one at a time, as a request would run.
-async fn in_process(tiles: &Arc<StoreTiles>, queries: &[Query]) -> Result<Latencies> {
+/// Each query through the server's proof functions, one at a time, as a
+/// request runs them.
+async fn in_process(store: &Store, tiles: &TileCache, queries: &[Query]) -> Result<Latencies> {
     let mut lat = Latencies::default();
     for &q in queries {
-        let tiles = tiles.clone();
         let t = Instant::now();
-        tokio::task::spawn_blocking(move || q.compute(&*tiles)).await??;
+        match q {
+            Query::Inclusion { index, size } => {
+                inclusion_proof(store, tiles, index, size).await?;
+            }
+            Query::Consistency { from, to } => {
+                consistency_proof(store, tiles, from, to).await?;
+            }
+        }
         lat.push(t.elapsed());
     }
     Ok(lat)

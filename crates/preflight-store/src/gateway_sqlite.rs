@@ -26,7 +26,9 @@ fn transaction(body: &str, synced: bool) -> String {
     if synced {
         format!("BEGIN IMMEDIATE;\n{body}COMMIT;")
     } else {
-        format!("PRAGMA synchronous = NORMAL;\nBEGIN IMMEDIATE;\n{body}COMMIT;\nPRAGMA synchronous = FULL;")
+        format!(
+            "PRAGMA synchronous = NORMAL;\nBEGIN IMMEDIATE;\n{body}COMMIT;\nPRAGMA synchronous = FULL;"
+        )
     }
 }
 
@@ -113,7 +115,8 @@ impl Store {
         let mut keys = HashMap::new();
         let mut sealed = Vec::with_capacity(calls.len());
         for call in calls {
-            if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(call.submission_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(call.submission_id)
+            {
                 let key = self
                     .wrapped_data_key(call.submission_id)
                     .await?
@@ -180,7 +183,10 @@ impl Store {
     /// The review's wrapped data key (`None` once destroyed), kept between
     /// batches while the access generation stays the same: destroying a key
     /// moves it. The key stays wrapped under the master key while kept.
-    async fn wrapped_data_key(&self, submission: SubmissionId) -> Result<Option<String>, StoreError> {
+    async fn wrapped_data_key(
+        &self,
+        submission: SubmissionId,
+    ) -> Result<Option<String>, StoreError> {
         let generation = self.access_generation();
         if let Some((kept_in, wrapped)) = self
             .wrapped_keys
@@ -231,6 +237,9 @@ mod tests {
         let sql = transaction("SELECT 1;\n", false);
         assert!(sql.starts_with("PRAGMA synchronous = NORMAL;"));
         assert!(sql.ends_with("COMMIT;\nPRAGMA synchronous = FULL;"));
-        assert_eq!(transaction("SELECT 1;\n", true), "BEGIN IMMEDIATE;\nSELECT 1;\nCOMMIT;");
+        assert_eq!(
+            transaction("SELECT 1;\n", true),
+            "BEGIN IMMEDIATE;\nSELECT 1;\nCOMMIT;"
+        );
     }
 }

@@ -50,7 +50,12 @@ impl Store {
                 events: events.to_vec(),
                 reply,
             });
-        let gone = || StoreError::corrupt("group commit", "the committing task ended without an answer");
+        let gone = || {
+            StoreError::corrupt(
+                "group commit",
+                "the committing task ended without an answer",
+            )
+        };
         let mut answer = answer;
         // Either a turn in progress answers (it took this append along), or
         // this caller gets the next turn and takes everything queued.

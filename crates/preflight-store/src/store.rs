@@ -36,10 +36,8 @@ pub struct Store {
     pub(crate) wrapped_keys: Arc<std::sync::Mutex<WrappedKeys>>,
 }
 
-pub(crate) type WrappedKeys = std::collections::HashMap<
-    preflight_core::ids::SubmissionId,
-    (u64, Option<String>),
->;
+pub(crate) type WrappedKeys =
+    std::collections::HashMap<preflight_core::ids::SubmissionId, (u64, Option<String>)>;
 
 pub(crate) type Tx = Transaction<'static, Any>;
 

@@ -33,7 +33,12 @@ pub(crate) struct TokenCache(Mutex<HashMap<String, Arc<Authenticated>>>);
 impl TokenCache {
     /// The token's person if it was read less than a second ago, in the same
     /// access generation, and has not expired since.
-    pub fn get(&self, hash: &str, generation: u64, now: DateTime<Utc>) -> Option<Arc<Authenticated>> {
+    pub fn get(
+        &self,
+        hash: &str,
+        generation: u64,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<Authenticated>> {
         let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         kept.get(hash)
             .filter(|a| {

@@ -441,7 +441,11 @@ fn nodes_of_a_wider_tile_give_the_same_roots_and_proofs() {
         let old = rng.gen_range(1..=size);
         let plain = TileSource::new(&log, size);
         let fast = TileSource::new(&widest, size);
-        assert_eq!(fast.root().unwrap(), plain.root().unwrap(), "root of {size}");
+        assert_eq!(
+            fast.root().unwrap(),
+            plain.root().unwrap(),
+            "root of {size}"
+        );
         assert_eq!(
             fast.inclusion_proof(index).unwrap(),
             plain.inclusion_proof(index).unwrap(),

@@ -1,14 +1,15 @@
 //! The running ledger: the integrator that turns entries into tiles and
-//! signed checkpoints, the tile reader that serves proofs from storage, and
-//! the submission of checkpoints to witnesses.
+//! signed checkpoints, the tile reader and the proofs it serves, and the
+//! submission of checkpoints to witnesses.
 
 mod integrator;
+mod proofs;
 mod reader;
 mod witnessing;
 
 pub use integrator::{integrate_pending, run_integrator};
+pub use proofs::{ProofError, consistency_proof, inclusion_proof};
 pub use reader::TileCache;
-pub(crate) use reader::with_cached_tiles;
 pub use witnessing::WitnessProgress;
 
 use preflight_ledger::{Signer, Verifier};

@@ -100,7 +100,8 @@ impl TileReader for StoreTiles {
             return Ok(hit.as_ref().clone());
         }
         if self.cached_only {
-            self.missed.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.missed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             return Err(LedgerError::TileUnavailable {
                 level,
                 index,

@@ -5,7 +5,7 @@
 use crate::auth::Caller;
 use crate::error::ErrorResponses;
 use crate::extract::{ApiPath, ApiQuery};
-use crate::ledger::with_cached_tiles;
+use crate::ledger::{consistency_proof, inclusion_proof};
 use crate::routes::review::Review;
 use crate::{ApiError, AppState};
 use axum::Json;
@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use preflight_core::event::EventKind;
 use preflight_core::ids::{EventId, SubmissionId};
 use preflight_ledger::tiles::{TilePath, encode_entry_bundle};
-use preflight_ledger::{Hash, LedgerError, TileSource};
+use preflight_ledger::{Hash, LedgerError};
 use serde::{Deserialize, Serialize};
 
 /// Who may read the ledger's static paths: anyone when the ledger is
@@ -202,16 +202,11 @@ pub async fn inclusion(
             format!("invalid index {}: not below size {}", q.index, q.size),
         ));
     }
-    let (index, size) = (q.index, q.size);
-    let (root, proof) = with_cached_tiles(&state.store, &state.tiles, move |reader| {
-        let source = TileSource::new(&*reader, size);
-        Ok::<_, LedgerError>((source.root()?, source.inclusion_proof(index)?))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(internal)?;
+    let (root, proof) = inclusion_proof(&state.store, &state.tiles, q.index, q.size)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(ProofView {
-        size,
+        size: q.size,
         root: b64(&root),
         proof: proof.iter().map(b64).collect(),
     }))
@@ -232,16 +227,11 @@ pub async fn consistency(
             format!("invalid from {}: must be 1 to {}", q.from, q.to),
         ));
     }
-    let (from, to) = (q.from, q.to);
-    let (root, proof) = with_cached_tiles(&state.store, &state.tiles, move |reader| {
-        let source = TileSource::new(&*reader, to);
-        Ok::<_, LedgerError>((source.root()?, source.consistency_proof(from)?))
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(internal)?;
+    let (root, proof) = consistency_proof(&state.store, &state.tiles, q.from, q.to)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(ProofView {
-        size: to,
+        size: q.to,
         root: b64(&root),
         proof: proof.iter().map(b64).collect(),
     }))
