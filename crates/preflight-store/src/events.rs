@@ -1,4 +1,4 @@
-use crate::sql::placeholders;
+use crate::sql::{numbered, placeholders};
 use crate::{Store, StoreError, time};
 use preflight_core::event::Event;
 use preflight_core::ids::{EventId, SubmissionId};
@@ -12,21 +12,17 @@ use sqlx::Row;
 /// index is taken under the `ledger_state` row lock, so indexes are dense
 /// and never reused.
 pub(crate) async fn append(conn: &mut AnyConnection, event: &Event) -> Result<u64, StoreError> {
-    let index = reserve(conn, 1).await?;
-    write_at(conn, event, index).await?;
-    Ok(index)
+    append_all(conn, &[event]).await
 }
 
 /// Writes `events` with consecutive leaf indexes, in slice order, taking
 /// them with one update of the counter and writing the rows with multi-row
-/// inserts (a batch costs a few statements, not three per event).
+/// inserts (a batch costs a few statements, not three per event). Returns
+/// the first leaf index taken.
 pub(crate) async fn append_all(
     conn: &mut AnyConnection,
     events: &[&Event],
-) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
+) -> Result<u64, StoreError> {
     let first = reserve(conn, events.len()).await?;
     let rows = events
         .iter()
@@ -73,7 +69,7 @@ pub(crate) async fn append_all(
         }
         query.execute(&mut *conn).await?;
     }
-    Ok(())
+    Ok(first)
 }
 
 /// Values [`bind_appended`] binds for each event.
@@ -89,16 +85,8 @@ pub(crate) fn sqlite_append_statements(count: usize, first: usize) -> String {
     let mut entries = Vec::with_capacity(count);
     for k in 0..count {
         let p = first + k * APPENDED_VALUES;
-        events.push(format!(
-            "(${p}, ${}, ${}, ${}, ${}, ${}, ${}, {next} + {k}, ${})",
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5,
-            p + 6,
-            p + 7
-        ));
+        // id to salt, then the leaf index, then the record.
+        events.push(format!("({}, {next} + {k}, ${})", numbered(p, 7), p + 7));
         entries.push(format!("({next} + {k}, ${p}, ${})", p + 8));
     }
     format!(
@@ -181,33 +169,6 @@ async fn reserve(conn: &mut AnyConnection, n: usize) -> Result<u64, StoreError> 
     .await?
     .try_get("idx")?;
     u64::try_from(first).map_err(|e| StoreError::corrupt("ledger index", e))
-}
-
-async fn write_at(conn: &mut AnyConnection, event: &Event, index: u64) -> Result<(), StoreError> {
-    let row = EventRow::of(event)?;
-    let index = i64::try_from(index).map_err(|e| StoreError::corrupt("ledger index", e))?;
-    sqlx::query(
-        "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&row.id)
-    .bind(row.kind)
-    .bind(row.submission_id.as_deref())
-    .bind(row.actor.as_deref())
-    .bind(&row.at)
-    .bind(&row.details)
-    .bind(&row.salt)
-    .bind(index)
-    .bind(&row.record)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("INSERT INTO ledger_entries (idx, event_id, entry) VALUES ($1, $2, $3)")
-        .bind(index)
-        .bind(&row.id)
-        .bind(&row.entry)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 impl Store {

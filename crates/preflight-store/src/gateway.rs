@@ -614,7 +614,8 @@ async fn insert_started(conn: &mut AnyConnection, calls: &[CallStarted]) -> Resu
         .await?;
     }
     let all: Vec<&Event> = calls.iter().map(|c| &c.event).collect();
-    events::append_all(conn, &all).await
+    events::append_all(conn, &all).await?;
+    Ok(())
 }
 
 /// A SUM over no rows is NULL.

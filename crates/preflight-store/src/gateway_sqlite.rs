@@ -5,8 +5,8 @@
 
 use crate::events::{EventRow, bind_appended, sqlite_append_statements};
 use crate::gateway::{to_i64, transcript_context};
+use crate::sql::numbered;
 use crate::{CallFinished, CallStarted, MasterKey, Store, StoreError, time};
-use preflight_core::event::Event;
 use preflight_core::ids::SubmissionId;
 use sqlx::Executor;
 use sqlx::Row;
@@ -17,6 +17,18 @@ use std::collections::HashMap;
 /// prepared: two kinds of this many sizes fit the connection's statement
 /// cache.
 const SCRIPT_CALLS: usize = 32;
+
+/// The columns a call's end sets, in the order they are bound.
+const FINISHED_COLUMNS: [&str; 8] = [
+    "finished_at",
+    "outcome",
+    "http_status",
+    "prompt_tokens",
+    "completion_tokens",
+    "first_byte_ms",
+    "total_ms",
+    "transcript",
+];
 
 /// `BEGIN` and `COMMIT` around `body`; unless `synced`, the commit does not
 /// wait for the disk (`synchronous = NORMAL` for this transaction only: it
@@ -57,17 +69,9 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let call_rows = (0..calls.len())
             .map(|r| {
-                let p = r * CALL_VALUES;
                 format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'started', 0, 0)",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7,
-                    p + 8
+                    "({}, 'started', 0, 0)",
+                    numbered(r * CALL_VALUES + 1, CALL_VALUES)
                 )
             })
             .collect::<Vec<_>>()
@@ -111,7 +115,7 @@ impl Store {
         calls: &[CallFinished],
         master: &MasterKey,
     ) -> Result<(), StoreError> {
-        const CALL_VALUES: usize = 9;
+        const CALL_VALUES: usize = FINISHED_COLUMNS.len() + 1;
         let mut keys = HashMap::new();
         let mut sealed = Vec::with_capacity(calls.len());
         for call in calls {
@@ -135,27 +139,22 @@ impl Store {
             );
         }
         drop(keys);
-        let events: Vec<&Event> = calls.iter().map(|c| &c.event).collect();
-        let rows = events
+        let rows = calls
             .iter()
-            .map(|e| EventRow::of(e))
+            .map(|c| EventRow::of(&c.event))
             .collect::<Result<Vec<_>, _>>()?;
         let updates: String = (0..calls.len())
             .map(|r| {
-                let p = r * CALL_VALUES;
+                let first = r * CALL_VALUES + 1;
+                let sets = FINISHED_COLUMNS
+                    .iter()
+                    .zip(first..)
+                    .map(|(column, n)| format!("{column} = ${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 format!(
-                    "UPDATE model_calls SET finished_at = ${}, outcome = ${}, http_status = ${}, \
-                     prompt_tokens = ${}, completion_tokens = ${}, first_byte_ms = ${}, total_ms = ${}, \
-                     transcript = ${} WHERE id = ${};\n",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7,
-                    p + 8,
-                    p + 9
+                    "UPDATE model_calls SET {sets} WHERE id = ${};\n",
+                    first + FINISHED_COLUMNS.len()
                 )
             })
             .collect();
