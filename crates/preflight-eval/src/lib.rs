@@ -27,6 +27,7 @@ pub mod client;
 pub mod ctf;
 pub mod dataset;
 pub mod error;
+mod ids;
 pub mod log;
 pub mod model;
 pub mod runner;

@@ -2,18 +2,17 @@
 //! `preflight-chat`'s translation: the request is built as an OpenAI one and
 //! translated, the answer (whole or streamed) translated back.
 
-use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use preflight_chat::anthropic::MessagesResponse;
 use preflight_chat::sse::SseParser;
 use preflight_chat::translate::{
     StreamTranslator, TranslateError, anthropic_to_openai, openai_to_anthropic,
 };
-use reqwest::Response;
+use preflight_http::Response;
 
 use super::error::ClientError;
-use super::http::{authorise, body_error, check_status, send_error};
-use super::openai::{MAX_EVENT_BYTES, chat_request, is_event_stream};
+use super::http::{Http, body_error, is_event_stream};
+use super::openai::{MAX_EVENT_BYTES, chat_request};
 use super::stream::{Accumulator, Answer, Chunk, output_of_answer};
 use super::{ClientConfig, GenerateRequest, ModelClient};
 use crate::error::shorten;
@@ -23,14 +22,14 @@ use crate::model::ModelOutput;
 #[derive(Debug)]
 pub struct AnthropicClient {
     config: ClientConfig,
-    http: reqwest::Client,
+    http: Http,
     url: String,
 }
 
 impl AnthropicClient {
     pub fn new(config: ClientConfig) -> Result<AnthropicClient, ClientError> {
         Ok(AnthropicClient {
-            http: config.http_client()?,
+            http: Http::new(&config),
             url: format!("{}/messages", config.base_url),
             config,
         })
@@ -44,12 +43,7 @@ impl AnthropicClient {
                     reason: e.to_string(),
                 })?;
         body.stream = request.stream.then_some(true);
-        let post = self.http.post(&self.url).json(&body);
-        let response = authorise(post, self.config.provider, self.config.api_key.as_ref())
-            .send()
-            .await
-            .map_err(|e| send_error(&self.url, e))?;
-        let response = check_status(response).await?;
+        let response = self.http.post_json(&self.url, &body).await?;
         if request.stream && is_event_stream(&response) {
             read_stream(response, &self.config.model).await
         } else {
@@ -84,7 +78,18 @@ impl ModelClient for AnthropicClient {
         &'a self,
         request: &'a GenerateRequest,
     ) -> BoxFuture<'a, Result<ModelOutput, ClientError>> {
-        Box::pin(self.send(request))
+        Box::pin(async move {
+            match tokio::time::timeout(self.http.request_timeout, self.send(request)).await {
+                Ok(result) => result,
+                Err(_) => Err(ClientError::Timeout {
+                    message: format!(
+                        "{}: no complete answer within {} s",
+                        self.url,
+                        self.http.request_timeout.as_secs_f64()
+                    ),
+                }),
+            }
+        })
     }
 }
 
@@ -92,9 +97,8 @@ async fn read_stream(response: Response, model: &str) -> Result<ModelOutput, Cli
     let mut parser = SseParser::default();
     let mut translator = StreamTranslator::new(model, 0, true);
     let mut answer = Accumulator::default();
-    let mut body = response.bytes_stream();
-    while let Some(bytes) = body.next().await {
-        let bytes = bytes.map_err(body_error)?;
+    let mut body = response.into_body();
+    while let Some(bytes) = body.chunk().await.map_err(body_error)? {
         for event in parser.push(&bytes) {
             let chunks = translator
                 .push(event.event.as_deref(), &event.data)

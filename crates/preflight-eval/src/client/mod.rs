@@ -1,7 +1,7 @@
 //! Model clients: one request in, one [`ModelOutput`] out, over HTTP.
 //!
 //! [`ModelClient`] is the seam between the runner and a model. Two
-//! implementations speak to real servers with `reqwest`:
+//! implementations speak to real servers with `preflight-http`:
 //! [`OpenAiClient`] (OpenAI-compatible chat completions, streamed or not)
 //! and [`AnthropicClient`] (the Messages API, translated with
 //! `preflight-chat`). Both classify what went wrong as a [`ClientError`], so
@@ -142,18 +142,6 @@ impl ClientConfig {
         self.api_key = key;
         self
     }
-
-    fn http_client(&self) -> Result<reqwest::Client, ClientError> {
-        reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout)
-            .timeout(self.request_timeout)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| ClientError::Request {
-                reason: format!("cannot build the http client: {e}"),
-            })
-    }
 }
 
 /// The client for `config`'s provider.
@@ -167,15 +155,8 @@ pub fn connect(config: ClientConfig) -> Result<Arc<dyn ModelClient>, ClientError
 /// The first model a server lists at `GET {base}/models`, for when the
 /// caller did not name one.
 pub async fn first_listed_model(config: &ClientConfig) -> Result<String, ClientError> {
-    let client = config.http_client()?;
     let url = format!("{}/models", config.base_url);
-    let mut request = client.get(&url);
-    request = http::authorise(request, config.provider, config.api_key.as_ref());
-    let response = request
-        .send()
-        .await
-        .map_err(|e| http::send_error(&url, e))?;
-    let body = http::read_ok_body(response).await?;
+    let body = http::Http::new(config).get(&url).await?;
     #[derive(Deserialize)]
     struct Listed {
         data: Vec<Entry>,

@@ -1,13 +1,12 @@
 //! OpenAI-compatible chat completions: `POST {base}/chat/completions`.
 
-use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use preflight_chat::openai::{self, ChatRequest, StreamOptions};
 use preflight_chat::sse::SseParser;
-use reqwest::Response;
+use preflight_http::Response;
 
 use super::error::ClientError;
-use super::http::{authorise, body_error, check_status, send_error};
+use super::http::{Http, body_error, is_event_stream};
 use super::stream::{Accumulator, Answer, Chunk, output_of_answer};
 use super::{ClientConfig, GenerateRequest, ModelClient};
 use crate::error::shorten;
@@ -22,14 +21,14 @@ pub(super) const MAX_EVENT_BYTES: usize = 16 << 20;
 #[derive(Debug)]
 pub struct OpenAiClient {
     config: ClientConfig,
-    http: reqwest::Client,
+    http: Http,
     url: String,
 }
 
 impl OpenAiClient {
     pub fn new(config: ClientConfig) -> Result<OpenAiClient, ClientError> {
         Ok(OpenAiClient {
-            http: config.http_client()?,
+            http: Http::new(&config),
             url: format!("{}/chat/completions", config.base_url),
             config,
         })
@@ -37,12 +36,7 @@ impl OpenAiClient {
 
     async fn send(&self, request: &GenerateRequest) -> Result<ModelOutput, ClientError> {
         let body = chat_request(&self.config.model, request)?;
-        let post = self.http.post(&self.url).json(&body);
-        let response = authorise(post, self.config.provider, self.config.api_key.as_ref())
-            .send()
-            .await
-            .map_err(|e| send_error(&self.url, e))?;
-        let response = check_status(response).await?;
+        let response = self.http.post_json(&self.url, &body).await?;
         if request.stream && is_event_stream(&response) {
             read_stream(response).await
         } else {
@@ -73,7 +67,18 @@ impl ModelClient for OpenAiClient {
         &'a self,
         request: &'a GenerateRequest,
     ) -> BoxFuture<'a, Result<ModelOutput, ClientError>> {
-        Box::pin(self.send(request))
+        Box::pin(async move {
+            match tokio::time::timeout(self.http.request_timeout, self.send(request)).await {
+                Ok(result) => result,
+                Err(_) => Err(ClientError::Timeout {
+                    message: format!(
+                        "{}: no complete answer within {} s",
+                        self.url,
+                        self.http.request_timeout.as_secs_f64()
+                    ),
+                }),
+            }
+        })
     }
 }
 
@@ -153,23 +158,14 @@ fn role(role: Role) -> openai::Role {
     }
 }
 
-pub(super) fn is_event_stream(response: &Response) -> bool {
-    response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"))
-}
-
 /// Reads chunks until `[DONE]`. A stream that ends without `[DONE]` and
 /// without a finish reason was cut short.
 async fn read_stream(response: Response) -> Result<ModelOutput, ClientError> {
     let mut parser = SseParser::default();
     let mut answer = Accumulator::default();
     let mut done = false;
-    let mut body = response.bytes_stream();
-    'read: while let Some(bytes) = body.next().await {
-        let bytes = bytes.map_err(body_error)?;
+    let mut body = response.into_body();
+    'read: while let Some(bytes) = body.chunk().await.map_err(body_error)? {
         for event in parser.push(&bytes) {
             let data = event.data.trim();
             if data == "[DONE]" {

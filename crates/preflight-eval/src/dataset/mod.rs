@@ -15,7 +15,7 @@ pub mod cyberseceval;
 pub mod jsonl;
 pub(crate) mod record;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{BadSample, Error, Location, Result, show};
+use crate::ids::IdTable;
 use crate::sample::Sample;
 use jsonl::Lines;
 pub(crate) use record::{letter, letter_index};
@@ -281,7 +282,8 @@ impl DatasetSource {
             inner,
             exclude: self.exclude.iter().cloned().collect(),
             excluded_seen: HashSet::new(),
-            seen: HashMap::new(),
+            seen: IdTable::default(),
+            seen_at: Vec::new(),
             remaining: limit,
             done: false,
         })
@@ -305,8 +307,10 @@ pub struct SampleStream {
     inner: Inner,
     exclude: HashSet<String>,
     excluded_seen: HashSet<String>,
-    /// Ids met so far and where, to report duplicates.
-    seen: HashMap<String, Location>,
+    /// Ids met so far, and where each was (at the same position), to
+    /// report duplicates.
+    seen: IdTable,
+    seen_at: Vec<Location>,
     remaining: Option<usize>,
     done: bool,
 }
@@ -388,12 +392,14 @@ impl Iterator for SampleStream {
                     return Some(Err(e));
                 }
             };
-            if let Some(first) = self.seen.get(&sample.id) {
+            let (at, new) = self.seen.add(&sample.id);
+            if !new {
+                let first = self.seen_at[at as usize];
                 let problem = format!("duplicate id {:?} (first at {first})", sample.id);
                 let error = BadSample::new(location, Some("id".to_owned()), problem);
                 return Some(Err(self.bad(vec![error])));
             }
-            self.seen.insert(sample.id.clone(), location);
+            self.seen_at.push(location);
             if self.exclude.contains(&sample.id) {
                 self.excluded_seen.insert(sample.id.clone());
                 continue;

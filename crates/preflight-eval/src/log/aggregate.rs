@@ -1,7 +1,7 @@
-//! What a run keeps of its samples: one small entry per sample id (its
-//! tags and epoch values), counts and token totals. Built while running and
-//! again from a log, so memory grows with the number of sample ids, never
-//! with transcripts.
+//! What a run keeps of its samples: its id and one 24-byte entry per
+//! sample (its tag set, the epochs done, its first value), counts and token
+//! totals. Built while running and again from a log, so memory grows by a
+//! few dozen bytes per sample id, never with transcripts.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -9,15 +9,17 @@ use serde::{Deserialize, Serialize};
 
 use super::record::{Header, SampleRecord, SampleStatus, SummaryRecord};
 use crate::error::Result;
+use crate::ids::IdTable;
 use crate::model::Usage;
 use crate::stats::{self, Bootstrap, EpochReducer, Metric, SampleScores, Summary};
 
-/// Completed samples of a run, reduced to what statistics need. Each id
-/// is held once, and each distinct tag once for the whole run.
+/// Completed samples of a run, reduced to what statistics need. Every id
+/// is held once in one buffer, and each distinct set of tags once for the
+/// whole run.
 #[derive(Debug, Clone, Default)]
 pub struct Aggregate {
-    samples: HashMap<Box<str>, Entry>,
-    tags: Tags,
+    samples: Samples,
+    tag_sets: TagSets,
     pub records: u64,
     pub scored: u64,
     pub errors: u64,
@@ -37,81 +39,145 @@ struct AgentTally {
     solved_tokens: Vec<f64>,
 }
 
-/// One sample: its tags (as indexes into [`Tags`]), the epochs that have a
-/// record (scored or not), and the values of the scored ones.
+/// Every sample id seen, each with its [`Entry`] at the same position.
 #[derive(Debug, Clone, Default)]
+struct Samples {
+    ids: IdTable,
+    entries: Vec<Entry>,
+    /// (position, epoch) of records for epochs from 64 on (rare).
+    done_beyond: Vec<(u32, u32)>,
+    /// (position, epoch, value) of scored epochs after a sample's first,
+    /// and of an epoch 0.
+    more_values: Vec<(u32, u32, f64)>,
+}
+
+/// One sample: its tag set, the epochs below 64 that have a record (scored
+/// or not) as bits, and its first scored epoch (0 for none) and value.
+#[derive(Debug, Clone, Copy)]
 struct Entry {
-    tags: Box<[u32]>,
-    /// Epochs below 64 that have a record, as bits.
+    tag_set: u32,
+    first_epoch: u32,
     done: u64,
-    /// Epochs from 64 on that have a record (rare: no allocation otherwise).
-    done_beyond: Vec<u32>,
-    /// (epoch, value) of scored epochs, in completion order.
-    values: Vec<(u32, f64)>,
+    first_value: f64,
 }
 
-impl Entry {
-    fn mark(&mut self, epoch: u32) {
+impl Samples {
+    fn id(&self, at: u32) -> &str {
+        self.ids.get(at)
+    }
+
+    fn find(&self, id: &str) -> Option<u32> {
+        self.ids.find(id)
+    }
+
+    /// The position of `id`, added with `tag_set` when new.
+    fn find_or_add(&mut self, id: &str, tag_set: impl FnOnce() -> u32) -> u32 {
+        let (at, new) = self.ids.add(id);
+        if new {
+            self.entries.push(Entry {
+                tag_set: tag_set(),
+                first_epoch: 0,
+                done: 0,
+                first_value: 0.0,
+            });
+        }
+        at
+    }
+
+    fn mark(&mut self, at: u32, epoch: u32) {
         match 1u64.checked_shl(epoch) {
-            Some(bit) => self.done |= bit,
-            None => self.done_beyond.push(epoch),
+            Some(bit) => self.entries[at as usize].done |= bit,
+            None => self.done_beyond.push((at, epoch)),
         }
     }
 
-    fn has(&self, epoch: u32) -> bool {
+    fn has(&self, at: u32, epoch: u32) -> bool {
         match 1u64.checked_shl(epoch) {
-            Some(bit) => self.done & bit != 0,
-            None => self.done_beyond.contains(&epoch),
+            Some(bit) => self.entries[at as usize].done & bit != 0,
+            None => self.done_beyond.contains(&(at, epoch)),
         }
+    }
+
+    fn add_value(&mut self, at: u32, epoch: u32, value: f64) {
+        let entry = &mut self.entries[at as usize];
+        if entry.first_epoch == 0 && epoch != 0 {
+            entry.first_epoch = epoch;
+            entry.first_value = value;
+        } else {
+            self.more_values.push((at, epoch, value));
+        }
+    }
+
+    /// The positions of scored samples in id order, and each one's epoch
+    /// values in epoch order, flattened: sample `i`'s values are
+    /// `values[offsets[i]..offsets[i + 1]]`.
+    fn scored_by_id(&self) -> (Vec<u32>, Vec<usize>, Vec<f64>) {
+        let mut more = self.more_values.clone();
+        more.sort_by_key(|&(at, epoch, _)| (at, epoch));
+        let has_more = |at: u32| {
+            let from = more.partition_point(|&(other, _, _)| other < at);
+            from < more.len() && more[from].0 == at
+        };
+        let mut order: Vec<u32> = (0..self.entries.len() as u32)
+            .filter(|&at| self.entries[at as usize].first_epoch != 0 || has_more(at))
+            .collect();
+        order.sort_unstable_by(|&a, &b| self.id(a).cmp(self.id(b)));
+        let mut offsets = Vec::with_capacity(order.len() + 1);
+        let mut values = Vec::with_capacity(order.len() + more.len());
+        let mut epochs: Vec<(u32, f64)> = Vec::new();
+        for &at in &order {
+            offsets.push(values.len());
+            epochs.clear();
+            let entry = &self.entries[at as usize];
+            if entry.first_epoch != 0 {
+                epochs.push((entry.first_epoch, entry.first_value));
+            }
+            let from = more.partition_point(|&(other, _, _)| other < at);
+            let to = more.partition_point(|&(other, _, _)| other <= at);
+            epochs.extend(
+                more[from..to]
+                    .iter()
+                    .map(|&(_, epoch, value)| (epoch, value)),
+            );
+            epochs.sort_by_key(|&(epoch, _)| epoch);
+            values.extend(epochs.iter().map(|&(_, value)| value));
+        }
+        offsets.push(values.len());
+        (order, offsets, values)
     }
 }
 
-/// Every distinct tag of the run, stored once.
+/// Every distinct set of tags of the run, stored once.
 #[derive(Debug, Clone, Default)]
-struct Tags {
-    names: Vec<Box<str>>,
-    index: HashMap<Box<str>, u32>,
+struct TagSets {
+    sets: Vec<Box<[String]>>,
+    index: HashMap<Box<[String]>, u32>,
 }
 
-impl Tags {
-    fn intern(&mut self, tags: &[String]) -> Box<[u32]> {
-        tags.iter()
-            .map(|t| match self.index.get(t.as_str()) {
-                Some(i) => *i,
-                None => {
-                    let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-                    self.names.push(t.as_str().into());
-                    self.index.insert(t.as_str().into(), i);
-                    i
-                }
-            })
-            .collect()
+impl TagSets {
+    fn intern(&mut self, tags: &[String]) -> u32 {
+        if let Some(&i) = self.index.get(tags) {
+            return i;
+        }
+        let i = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
+        self.sets.push(tags.into());
+        self.index.insert(tags.into(), i);
+        i
     }
 
-    fn names(&self, ids: &[u32]) -> Vec<String> {
-        ids.iter()
-            .filter_map(|i| self.names.get(*i as usize))
-            .map(|n| n.to_string())
-            .collect()
+    fn tags(&self, set: u32) -> &[String] {
+        self.sets.get(set as usize).map_or(&[], |tags| tags)
     }
 }
 
 impl Aggregate {
     /// Counts a completed record.
     pub fn add(&mut self, record: &SampleRecord) {
-        if !self.samples.contains_key(record.id.as_str()) {
-            let tags = self.tags.intern(&record.tags);
-            self.samples.insert(
-                record.id.as_str().into(),
-                Entry {
-                    tags,
-                    ..Entry::default()
-                },
-            );
-        }
-        if let Some(entry) = self.samples.get_mut(record.id.as_str()) {
-            entry.mark(record.epoch);
-        }
+        let tag_sets = &mut self.tag_sets;
+        let at = self
+            .samples
+            .find_or_add(&record.id, || tag_sets.intern(&record.tags));
+        self.samples.mark(at, record.epoch);
         self.records += 1;
         add_usage(&mut self.usage, record.usage);
         if let Some(judge) = record.judge_usage {
@@ -138,9 +204,7 @@ impl Aggregate {
         match (record.status, record.value()) {
             (SampleStatus::Scored, Some(value)) => {
                 self.scored += 1;
-                if let Some(entry) = self.samples.get_mut(record.id.as_str()) {
-                    entry.values.push((record.epoch, value));
-                }
+                self.samples.add_value(at, record.epoch, value);
             }
             _ => {
                 self.errors += 1;
@@ -152,52 +216,77 @@ impl Aggregate {
 
     /// Whether this sample and epoch has a record.
     pub fn is_done(&self, id: &str, epoch: u32) -> bool {
-        self.samples.get(id).is_some_and(|e| e.has(epoch))
+        self.samples
+            .find(id)
+            .is_some_and(|at| self.samples.has(at, epoch))
     }
 
     /// Each scored sample's epoch values in epoch order, sorted by id.
     pub fn sample_scores(&self) -> Vec<SampleScores> {
-        let mut scores: Vec<SampleScores> = self
-            .samples
+        let (order, offsets, values) = self.samples.scored_by_id();
+        order
             .iter()
-            .filter(|(_, entry)| !entry.values.is_empty())
-            .map(|(id, entry)| {
-                let mut values = entry.values.clone();
-                values.sort_by_key(|(epoch, _)| *epoch);
+            .enumerate()
+            .map(|(i, &at)| {
+                let entry = &self.samples.entries[at as usize];
                 SampleScores {
-                    id: id.to_string(),
-                    tags: self.tags.names(&entry.tags),
-                    epochs: values.into_iter().map(|(_, v)| v).collect(),
+                    id: self.samples.id(at).to_owned(),
+                    tags: self.tag_sets.tags(entry.tag_set).to_vec(),
+                    epochs: values[offsets[i]..offsets[i + 1]].to_vec(),
                 }
             })
-            .collect();
-        scores.sort_by(|a, b| a.id.cmp(&b.id));
-        scores
+            .collect()
     }
 
     /// Each scored sample's value reduced over its epochs, by id.
     pub fn reduced(&self, reducer: EpochReducer) -> Result<BTreeMap<String, f64>> {
-        self.sample_scores()
-            .into_iter()
-            .map(|s| Ok((s.id, reducer.reduce(&s.epochs)?)))
+        let (order, offsets, values) = self.samples.scored_by_id();
+        order
+            .iter()
+            .enumerate()
+            .map(|(i, &at)| {
+                let id = self.samples.id(at);
+                Ok((
+                    id.to_owned(),
+                    reducer.reduce(&values[offsets[i]..offsets[i + 1]])?,
+                ))
+            })
             .collect()
     }
 
-    /// The statistics of the run as `header` describes it.
+    /// The statistics of the run as `header` describes it: over the scored
+    /// samples in id order, for the run and for each tag.
     pub fn report(&self, header: &Header) -> Result<Report> {
-        let scores = self.sample_scores();
+        let (order, offsets, values) = self.samples.scored_by_id();
+        let epochs: Vec<&[f64]> = offsets.windows(2).map(|w| &values[w[0]..w[1]]).collect();
         let reducer = header.suite_config.epoch_reducer;
         let bootstrap = Bootstrap {
             seed: header.seed,
             ..Bootstrap::default()
         };
         let metrics = report_metrics(header.epochs);
-        let (summary, by_tag) = if scores.is_empty() {
+        let (summary, by_tag) = if epochs.is_empty() {
             (None, BTreeMap::new())
         } else {
+            let mut groups: BTreeMap<&str, Vec<&[f64]>> = BTreeMap::new();
+            for (&at, sample) in order.iter().zip(&epochs) {
+                let set = self.samples.entries[at as usize].tag_set;
+                for tag in self.tag_sets.tags(set) {
+                    groups.entry(tag).or_default().push(sample);
+                }
+            }
+            let by_tag = groups
+                .into_iter()
+                .map(|(tag, group)| {
+                    let summary = stats::summarise_epochs(&group, reducer, &metrics, bootstrap)?;
+                    Ok((tag.to_owned(), summary))
+                })
+                .collect::<Result<_>>()?;
             (
-                Some(stats::summarise(&scores, reducer, &metrics, bootstrap)?),
-                stats::by_tag(&scores, reducer, &metrics, bootstrap)?,
+                Some(stats::summarise_epochs(
+                    &epochs, reducer, &metrics, bootstrap,
+                )?),
+                by_tag,
             )
         };
         Ok(Report {

@@ -14,7 +14,9 @@ pub use bootstrap::{Bootstrap, bootstrap_mean};
 pub use paired::{McNemar, McNemarMethod, Paired, compare_paired, mcnemar};
 pub use pass_at_k::pass_at_k;
 pub use reduce::EpochReducer;
-pub use summary::{SampleScores, Summary, accuracy, by_tag, stderr, summarise, wilson};
+pub use summary::{
+    SampleScores, Summary, accuracy, by_tag, stderr, summarise, summarise_epochs, wilson,
+};
 
 /// The 0.975 quantile of the standard normal distribution
 /// (`scipy.stats.norm.ppf(0.975)`), for two-sided 95% intervals.

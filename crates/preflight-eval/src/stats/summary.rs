@@ -76,12 +76,23 @@ pub fn summarise(
     metrics: &[Metric],
     bootstrap: Bootstrap,
 ) -> Result<Summary> {
+    let epochs: Vec<&[f64]> = samples.iter().map(|s| s.epochs.as_slice()).collect();
+    summarise_epochs(&epochs, reducer, metrics, bootstrap)
+}
+
+/// [`summarise`] over each sample's epoch values alone, in sample order.
+pub fn summarise_epochs(
+    samples: &[&[f64]],
+    reducer: EpochReducer,
+    metrics: &[Metric],
+    bootstrap: Bootstrap,
+) -> Result<Summary> {
     if samples.is_empty() {
         return Err(Error::NoValues { what: "summary" });
     }
     let reduced = samples
         .iter()
-        .map(|s| reducer.reduce(&s.epochs))
+        .map(|epochs| reducer.reduce(epochs))
         .collect::<Result<Vec<f64>>>()?;
     let binary = reduced.iter().all(|&v| v == 0.0 || v == 1.0);
     let mut summary = Summary {
@@ -109,14 +120,14 @@ pub fn summarise(
 }
 
 /// Mean pass@k over samples, for k from 1 to the fewest epochs a sample has.
-fn pass_at_ks(samples: &[SampleScores]) -> Result<BTreeMap<u64, f64>> {
-    let fewest = samples.iter().map(|s| s.epochs.len()).min().unwrap_or(0) as u64;
+fn pass_at_ks(samples: &[&[f64]]) -> Result<BTreeMap<u64, f64>> {
+    let fewest = samples.iter().map(|epochs| epochs.len()).min().unwrap_or(0) as u64;
     let mut out = BTreeMap::new();
     for k in 1..=fewest {
         let mut total = 0.0;
-        for sample in samples {
-            let n = sample.epochs.len() as u64;
-            let c = sample.epochs.iter().filter(|&&v| v >= 1.0).count() as u64;
+        for epochs in samples {
+            let n = epochs.len() as u64;
+            let c = epochs.iter().filter(|&&v| v >= 1.0).count() as u64;
             total += pass_at_k(n, c, k)?;
         }
         out.insert(k, total / samples.len() as f64);
@@ -131,10 +142,10 @@ pub fn by_tag(
     metrics: &[Metric],
     bootstrap: Bootstrap,
 ) -> Result<BTreeMap<String, Summary>> {
-    let mut groups: BTreeMap<&str, Vec<SampleScores>> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, Vec<&[f64]>> = BTreeMap::new();
     for sample in samples {
         for tag in &sample.tags {
-            groups.entry(tag).or_default().push(sample.clone());
+            groups.entry(tag).or_default().push(&sample.epochs);
         }
     }
     groups
@@ -142,7 +153,7 @@ pub fn by_tag(
         .map(|(tag, group)| {
             Ok((
                 tag.to_owned(),
-                summarise(&group, reducer, metrics, bootstrap)?,
+                summarise_epochs(&group, reducer, metrics, bootstrap)?,
             ))
         })
         .collect()

@@ -147,8 +147,9 @@ async fn faults_end_scored_or_recorded(stream: bool) {
         assert_eq!(
             (record.status, error, record.attempts),
             (status, kind, attempts),
-            "sample {n}: {:?}",
-            record.error
+            "sample {n}: {:?} {:?}",
+            record.error,
+            record.output
         );
         if status == SampleStatus::Scored {
             let expected = ScoreValue::from_bool(n.is_multiple_of(2));
