@@ -68,7 +68,7 @@ pub struct GatewayState {
     pub(crate) pepper: TokenPepper,
     pub(crate) master: MasterKey,
     pub(crate) settings: GatewaySettings,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: preflight_http::Client,
     pub(crate) limiter: limits::Limiter,
     pub(crate) journal: journal::Journal,
     pub(crate) upstreams: upstream::UpstreamCache,
@@ -86,13 +86,15 @@ impl GatewayState {
         master: MasterKey,
         settings: GatewaySettings,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(1024)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+        // The relay keeps its own first-byte and idle deadlines; the
+        // client's read deadline, a second later, only backs them up.
+        let http = preflight_http::Client::new(preflight_http::Config {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: settings.first_byte_timeout.max(settings.idle_timeout)
+                + Duration::from_secs(1),
+            max_idle_per_origin: 1024,
+            idle_timeout: Duration::from_secs(90),
+        });
         Self {
             journal: journal::Journal::start(
                 store.clone(),

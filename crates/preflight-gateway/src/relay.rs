@@ -13,7 +13,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use preflight_chat::openai::{ChatRequest, Usage};
 use preflight_chat::sse::SseParser;
 use preflight_chat::translate::{self, StreamTranslator};
@@ -21,7 +20,6 @@ use preflight_core::event::{Event, EventKind};
 use preflight_core::submission::UpstreamKind;
 use preflight_store::{CallFinished, CallStarted};
 use serde_json::{Value, json};
-use std::pin::Pin;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -187,30 +185,35 @@ async fn relay(
     let sent = Instant::now();
     let upstream = tokio::time::timeout(
         state.settings.first_byte_timeout,
-        target.post(&state.http).body(upstream_body).send(),
+        target.post(&state.http, upstream_body),
     )
     .await;
+    let too_late = || {
+        Refusal::upstream(
+            StatusCode::GATEWAY_TIMEOUT,
+            "upstream_timeout",
+            format!(
+                "the model's server did not answer within {} s",
+                state.settings.first_byte_timeout.as_secs()
+            ),
+        )
+    };
     let response = match upstream {
         Err(_) => {
-            let refusal = Refusal::upstream(
-                StatusCode::GATEWAY_TIMEOUT,
-                "upstream_timeout",
-                format!(
-                    "the model's server did not answer within {} s",
-                    state.settings.first_byte_timeout.as_secs()
-                ),
-            );
+            let refusal = too_late();
             record.fail(&refusal, None);
             return Err(refusal);
         }
         Ok(Err(err)) => {
             tracing::warn!(error = %redacted(&err), "upstream call failed");
-            let refusal = if err.is_connect() {
+            let refusal = if is_connect(&err) {
                 Refusal::upstream(
                     StatusCode::BAD_GATEWAY,
                     "upstream_unreachable",
                     "the model's server could not be reached",
                 )
+            } else if err.is_timeout() {
+                too_late()
             } else {
                 Refusal::upstream(
                     StatusCode::BAD_GATEWAY,
@@ -229,17 +232,15 @@ async fn relay(
         .upstream_first_byte
         .observe(upstream_first_byte.as_secs_f64());
     let status = response.status();
-    if !status.is_success() {
+    if !(200..300).contains(&status) {
         let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
+            .header("retry-after")
             .and_then(|v| v.trim().parse::<u64>().ok());
         let mut bytes = read_all(response, state.settings.idle_timeout)
             .await
             .unwrap_or_default();
         target.scrub(&mut bytes);
-        let refusal = upstream_error(target.kind, status.as_u16(), &bytes, retry_after);
+        let refusal = upstream_error(target.kind, status, &bytes, retry_after);
         record.fail(&refusal, Some(&bytes));
         return Err(refusal);
     }
@@ -293,25 +294,40 @@ async fn relay(
         .into_response())
 }
 
+/// Whether the upstream could not be reached at all.
+fn is_connect(err: &preflight_http::Error) -> bool {
+    matches!(
+        err,
+        preflight_http::Error::Connect { .. }
+            | preflight_http::Error::Tls { .. }
+            | preflight_http::Error::Timeout {
+                what: "connecting",
+                ..
+            }
+    )
+}
+
 /// A transport error without anything that could carry the credential.
-fn redacted(err: &reqwest::Error) -> String {
-    let kind = if err.is_connect() {
+fn redacted(err: &preflight_http::Error) -> String {
+    let kind = if is_connect(err) {
         "connect"
     } else if err.is_timeout() {
         "timeout"
-    } else if err.is_body() || err.is_decode() {
-        "body"
     } else {
-        "request"
+        match err {
+            preflight_http::Error::InvalidResponse(_) => "response",
+            preflight_http::Error::InvalidRequest(_) => "request",
+            _ => "connection",
+        }
     };
     format!("{kind} error")
 }
 
-async fn read_all(response: reqwest::Response, idle: Duration) -> Result<Vec<u8>, Refusal> {
+async fn read_all(response: preflight_http::Response, idle: Duration) -> Result<Vec<u8>, Refusal> {
     let mut out = Vec::new();
-    let mut chunks = response.bytes_stream();
+    let mut body = response.into_body();
     loop {
-        match tokio::time::timeout(idle, chunks.next()).await {
+        match tokio::time::timeout(idle, body.chunk()).await {
             Err(_) => {
                 return Err(Refusal::upstream(
                     StatusCode::GATEWAY_TIMEOUT,
@@ -322,9 +338,9 @@ async fn read_all(response: reqwest::Response, idle: Duration) -> Result<Vec<u8>
                     ),
                 ));
             }
-            Ok(None) => return Ok(out),
-            Ok(Some(Ok(chunk))) => out.extend_from_slice(&chunk),
-            Ok(Some(Err(err))) => {
+            Ok(Ok(None)) => return Ok(out),
+            Ok(Ok(Some(chunk))) => out.extend_from_slice(&chunk),
+            Ok(Err(err)) => {
                 tracing::warn!(error = %redacted(&err), "upstream body cut");
                 return Err(Refusal::upstream(
                     StatusCode::BAD_GATEWAY,
@@ -555,7 +571,7 @@ impl Drop for CallRecord {
 struct StreamRelay {
     record: CallRecord,
     target: Target,
-    chunks: Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    body: preflight_http::Body,
     parser: SseParser,
     translator: Option<StreamTranslator>,
     client_wants_usage: bool,
@@ -571,7 +587,7 @@ struct StreamRelay {
 fn stream_response(
     record: CallRecord,
     target: Target,
-    response: reqwest::Response,
+    response: preflight_http::Response,
     client_wants_usage: bool,
     sent: Instant,
     upstream_first_byte: Duration,
@@ -587,7 +603,7 @@ fn stream_response(
         idle: record.state.settings.idle_timeout,
         record,
         target,
-        chunks: Box::pin(response.bytes_stream()),
+        body: response.into_body(),
         parser: SseParser::default(),
         translator,
         client_wants_usage,
@@ -623,9 +639,9 @@ impl StreamRelay {
             if self.ended {
                 return None;
             }
-            let next = tokio::time::timeout(self.idle, self.chunks.next()).await;
+            let next = tokio::time::timeout(self.idle, self.body.chunk()).await;
             match next {
-                Ok(Some(Ok(bytes))) => {
+                Ok(Ok(Some(bytes))) => {
                     let mut out = self.frames(&bytes);
                     if out.is_empty() {
                         continue;
@@ -640,8 +656,8 @@ impl StreamRelay {
                     }
                     return Some(Bytes::from(out));
                 }
-                Ok(None) => return self.end(),
-                Ok(Some(Err(err))) => {
+                Ok(Ok(None)) => return self.end(),
+                Ok(Err(err)) => {
                     tracing::warn!(error = %redacted(&err), "upstream stream cut");
                     return self.fail(Refusal::upstream(
                         StatusCode::BAD_GATEWAY,

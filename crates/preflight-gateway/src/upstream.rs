@@ -54,13 +54,20 @@ impl Target {
         }
     }
 
-    /// A request to the upstream with its authentication.
-    pub fn post(&self, http: &reqwest::Client) -> reqwest::RequestBuilder {
-        let request = http
-            .post(&self.endpoint)
-            .header(reqwest::header::CONTENT_TYPE, "application/json");
-        match (self.kind, &self.credential) {
-            (UpstreamKind::OpenaiCompatible, Some(key)) => request.bearer_auth(key.as_str()),
+    /// Posts `body` to the upstream with its authentication.
+    pub async fn post(
+        &self,
+        http: &preflight_http::Client,
+        body: Vec<u8>,
+    ) -> Result<preflight_http::Response, preflight_http::Error> {
+        let request = preflight_http::Request::post(&self.endpoint, body)
+            .header("content-type", "application/json");
+        let bearer;
+        let request = match (self.kind, &self.credential) {
+            (UpstreamKind::OpenaiCompatible, Some(key)) => {
+                bearer = Zeroizing::new(format!("Bearer {}", key.as_str()));
+                request.header("authorization", bearer.as_str())
+            }
             (UpstreamKind::AnthropicMessages, Some(key)) => request
                 .header("x-api-key", key.as_str())
                 .header("anthropic-version", "2023-06-01"),
@@ -68,7 +75,8 @@ impl Target {
                 request.header("anthropic-version", "2023-06-01")
             }
             (UpstreamKind::OpenaiCompatible, None) => request,
-        }
+        };
+        http.send(request).await
     }
 
     /// Replaces every occurrence of the credential in bytes the upstream

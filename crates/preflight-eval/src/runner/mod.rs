@@ -217,7 +217,10 @@ pub async fn run(spec: RunSpec<'_>, progress: Arc<dyn Progress>) -> Result<RunOu
     let resumed = aggregate.records;
     progress.start(header.expected_records(), resumed);
 
-    let in_flight = spec.config.max_connections.max(1) * 2;
+    // A few samples beyond the connection limit stand planned and waiting,
+    // so a freed connection is taken at once; more would only hold memory.
+    let limit = spec.config.max_connections.max(1);
+    let in_flight = limit + (limit / 8).clamp(2, 64);
     let shared = Arc::new(Shared {
         limiter: ConnectionLimiter::new(spec.config.max_connections, spec.config.increase_every),
         task,
