@@ -19,6 +19,24 @@ pub(crate) struct IdTable {
 }
 
 impl IdTable {
+    /// Room for `ids` more ids of `bytes` in all, so a table whose size is
+    /// known up front grows in one step and leaves no freed copies behind.
+    pub fn reserve(&mut self, ids: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.ends.reserve(ids);
+        let IdTable {
+            index,
+            text,
+            ends,
+            hasher,
+        } = self;
+        index.reserve(ids, |&other| {
+            let i = other as usize;
+            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+            hasher.hash_one(&text[start..ends[i] as usize])
+        });
+    }
+
     /// The id at `position`.
     pub fn get(&self, position: u32) -> &str {
         let i = position as usize;

@@ -316,6 +316,12 @@ pub struct SampleStream {
 }
 
 impl SampleStream {
+    /// Room for the ids of `samples` records, when their number is known.
+    pub fn reserve(&mut self, samples: usize) {
+        self.seen.reserve(samples, samples * 16);
+        self.seen_at.reserve(samples);
+    }
+
     fn bad(&self, errors: Vec<BadSample>) -> Error {
         Error::BadSamples {
             path: self.path.clone(),

@@ -170,7 +170,21 @@ impl TagSets {
     }
 }
 
+/// What one sample id is guessed to take in the id buffer, for reserving.
+const ID_BYTES_GUESS: usize = 16;
+
 impl Aggregate {
+    /// An empty aggregate with room for `samples` sample ids.
+    pub fn with_capacity(samples: usize) -> Aggregate {
+        let mut aggregate = Aggregate::default();
+        aggregate
+            .samples
+            .ids
+            .reserve(samples, samples * ID_BYTES_GUESS);
+        aggregate.samples.entries.reserve(samples);
+        aggregate
+    }
+
     /// Counts a completed record.
     pub fn add(&mut self, record: &SampleRecord) {
         let tag_sets = &mut self.tag_sets;
@@ -413,5 +427,80 @@ impl Report {
             usage: self.usage,
             judge_usage: self.judge_usage,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn record(id: &str, epoch: u32, value: Option<f64>, tags: &[&str]) -> SampleRecord {
+        let (status, score) = match value {
+            Some(v) => ("scored", json!({ "value": v, "explanation": "" })),
+            None => ("error", Value::Null),
+        };
+        serde_json::from_value(json!({
+            "id": id,
+            "epoch": epoch,
+            "status": status,
+            "score": score,
+            "error": if value.is_none() { json!({ "kind": "timeout", "message": "slow" }) } else { Value::Null },
+            "tags": tags,
+            "input": "q",
+            "attempts": 1,
+            "started": "2026-01-01T00:00:00Z",
+            "completed": "2026-01-01T00:00:01Z",
+            "seconds": 1.0,
+        }))
+        .unwrap_or_else(|e| panic!("a test record: {e}"))
+    }
+
+    #[test]
+    fn epochs_in_any_order_come_back_by_id_and_epoch() {
+        let mut aggregate = Aggregate::with_capacity(2);
+        for (id, epoch, value) in [
+            ("b", 3, Some(0.0)),
+            ("a", 2, Some(1.0)),
+            ("b", 1, Some(1.0)),
+            ("a", 1, Some(0.5)),
+            ("c", 1, None),
+            ("b", 70, Some(0.25)),
+            ("b", 2, None),
+        ] {
+            aggregate.add(&record(id, epoch, value, &["x", "y"]));
+        }
+        assert_eq!(
+            (aggregate.records, aggregate.scored, aggregate.errors),
+            (7, 5, 2)
+        );
+        let scores = aggregate.sample_scores();
+        let got: Vec<(&str, &[f64])> = scores
+            .iter()
+            .map(|s| (s.id.as_str(), s.epochs.as_slice()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("a", &[0.5, 1.0][..]), ("b", &[1.0, 0.0, 0.25][..])],
+            "errors have no value; values in epoch order; ids sorted"
+        );
+        assert_eq!(scores[0].tags, vec!["x".to_owned(), "y".to_owned()]);
+        for (id, epoch, done) in [
+            ("a", 1, true),
+            ("a", 3, false),
+            ("b", 2, true),
+            ("b", 70, true),
+            ("b", 71, false),
+            ("c", 1, true),
+            ("d", 1, false),
+        ] {
+            assert_eq!(aggregate.is_done(id, epoch), done, "{id} epoch {epoch}");
+        }
+        let reduced = aggregate
+            .reduced(EpochReducer::Max)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(reduced.get("a"), Some(&1.0));
+        assert_eq!(reduced.get("b"), Some(&1.0));
+        assert_eq!(reduced.len(), 2);
     }
 }

@@ -210,7 +210,7 @@ pub async fn run(spec: RunSpec<'_>, progress: Arc<dyn Progress>) -> Result<RunOu
         LogTarget::New(path) => (
             LogWriter::create(path, &header, spec.config.sync_interval)?,
             header,
-            Aggregate::default(),
+            Aggregate::with_capacity(samples),
         ),
         LogTarget::Resume(path) => LogWriter::resume(path, &header, spec.config.sync_interval)?,
     };
@@ -232,7 +232,9 @@ pub async fn run(spec: RunSpec<'_>, progress: Arc<dyn Progress>) -> Result<RunOu
         sandboxes: spec.sandboxes,
     });
     let epochs = shared.task.epochs;
-    let mut stream = shared.task.dataset.samples()?.take(samples);
+    let mut stream = shared.task.dataset.samples()?;
+    stream.reserve(checked.records);
+    let mut stream = stream.take(samples);
     let mut current: Option<(Arc<Sample>, u32)> = None;
     let mut tasks = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, (Arc<Sample>, u32)> = HashMap::new();
