@@ -94,6 +94,10 @@ impl GatewayState {
                 + Duration::from_secs(1),
             max_idle_per_origin: 1024,
             idle_timeout: Duration::from_secs(90),
+            proxies: preflight_http::Proxies::from_env().unwrap_or_else(|error| {
+                tracing::warn!(%error, "proxy settings ignored; upstreams are called directly");
+                preflight_http::Proxies::default()
+            }),
         });
         Self {
             journal: journal::Journal::start(

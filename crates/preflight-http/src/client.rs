@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::connection::{Connection, Origin, tls_connector};
 use crate::error::Error;
+use crate::proxy::Proxies;
 use crate::request::Request;
 use crate::response::{Head, Response};
 
@@ -25,17 +26,20 @@ pub struct Config {
     pub max_idle_per_origin: usize,
     /// An idle connection older than this is closed, not reused.
     pub idle_timeout: Duration,
+    /// Forward proxies ([`Proxies::from_env`] reads the usual variables).
+    pub proxies: Proxies,
 }
 
 impl Default for Config {
     /// 10 s to connect, 120 s of silence, 1,024 idle connections per
-    /// origin for at most 60 s.
+    /// origin for at most 60 s, no proxy.
     fn default() -> Self {
         Config {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(120),
             max_idle_per_origin: 1024,
             idle_timeout: Duration::from_secs(60),
+            proxies: Proxies::default(),
         }
     }
 }
@@ -80,7 +84,9 @@ impl Client {
         let url = Url::parse(request.url())
             .map_err(|e| Error::InvalidRequest(format!("url {:?}: {e}", request.url())))?;
         let origin = Origin::of(&url)?;
-        let bytes = request.encode(&url)?;
+        let via = self.inner.config.proxies.for_origin(&origin);
+        let forward = via.filter(|_| !origin.https);
+        let bytes = request.encode(&url, forward)?;
         let head_only = request.method() == "HEAD";
         let mut reuse = true;
         loop {
@@ -93,7 +99,7 @@ impl Client {
             let mut connection = match pooled {
                 Some(connection) => connection,
                 None => {
-                    Connection::open(&origin, self.inner.config.connect_timeout, || {
+                    Connection::open(&origin, via, self.inner.config.connect_timeout, || {
                         self.inner.tls(&origin)
                     })
                     .await?

@@ -16,6 +16,7 @@ use tokio_rustls::client::TlsStream;
 use url::{Host, Url};
 
 use crate::error::Error;
+use crate::proxy::Proxy;
 
 /// The buffer of an answer's first read: most model answers fit.
 const FIRST_READ: usize = 2048;
@@ -129,18 +130,22 @@ impl fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// Opens a connection to `origin` (TLS through `tls` for https).
+    /// Opens a connection to `origin` (TLS through `tls` for https),
+    /// through `via` when a proxy is on the way: a CONNECT tunnel for https,
+    /// the proxy itself for http.
     pub(crate) async fn open(
         origin: &Origin,
+        via: Option<&Proxy>,
         timeout: Duration,
         tls: impl FnOnce() -> Result<TlsConnector, Error>,
     ) -> Result<Connection, Error> {
-        let connect = TcpStream::connect((origin.host.as_str(), origin.port));
+        let peer = via.map_or(origin, |proxy| &proxy.origin);
+        let connect = TcpStream::connect((peer.host.as_str(), peer.port));
         let tcp = match tokio::time::timeout(timeout, connect).await {
             Ok(Ok(tcp)) => tcp,
             Ok(Err(source)) => {
                 return Err(Error::Connect {
-                    origin: origin.to_string(),
+                    origin: peer.to_string(),
                     source,
                 });
             }
@@ -155,6 +160,18 @@ impl Connection {
             origin: origin.to_string(),
             source,
         })?;
+        let mut tcp = tcp;
+        if let (Some(proxy), true) = (via, origin.https) {
+            match tokio::time::timeout(timeout, tunnel(&mut tcp, origin, proxy)).await {
+                Ok(result) => result?,
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        what: "opening a tunnel through the proxy",
+                        after: timeout,
+                    });
+                }
+            }
+        }
         let stream = if origin.https {
             let connector = tls()?;
             let name =
@@ -229,6 +246,65 @@ impl Connection {
                 what,
                 after: timeout,
             }),
+        }
+    }
+}
+
+/// Asks `proxy` for a tunnel to `origin` (RFC 9110, CONNECT).
+async fn tunnel(tcp: &mut TcpStream, origin: &Origin, proxy: &Proxy) -> Result<(), Error> {
+    let authority = if origin.host.contains(':') {
+        format!("[{}]:{}", origin.host, origin.port)
+    } else {
+        format!("{}:{}", origin.host, origin.port)
+    };
+    let mut head = format!("CONNECT {authority} HTTP/1.1\r\nhost: {authority}\r\n");
+    if let Some(authorization) = &proxy.authorization {
+        head.push_str("proxy-authorization: ");
+        head.push_str(authorization);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    let io = |source| Error::Io {
+        what: "opening a tunnel through the proxy",
+        source,
+    };
+    tcp.write_all(head.as_bytes()).await.map_err(io)?;
+    let mut buf = BytesMut::with_capacity(1024);
+    loop {
+        if tcp.read_buf(&mut buf).await.map_err(io)? == 0 {
+            return Err(Error::Closed("before answering the CONNECT request"));
+        }
+        let mut fields = [httparse::EMPTY_HEADER; 64];
+        let mut response = httparse::Response::new(&mut fields);
+        match response.parse(&buf) {
+            Ok(httparse::Status::Complete(length)) => {
+                let status = response.code.unwrap_or(0);
+                if !(200..300).contains(&status) {
+                    return Err(Error::Connect {
+                        origin: proxy.origin.to_string(),
+                        source: io::Error::other(format!(
+                            "the proxy refused a tunnel to {authority} with status {status}"
+                        )),
+                    });
+                }
+                if buf.len() > length {
+                    return Err(Error::InvalidResponse(
+                        "the proxy sent bytes after accepting the tunnel".to_owned(),
+                    ));
+                }
+                return Ok(());
+            }
+            Ok(httparse::Status::Partial) if buf.len() > 16 << 10 => {
+                return Err(Error::InvalidResponse(
+                    "the proxy's answer to CONNECT is too long".to_owned(),
+                ));
+            }
+            Ok(httparse::Status::Partial) => {}
+            Err(e) => {
+                return Err(Error::InvalidResponse(format!(
+                    "the proxy's answer to CONNECT: {e}"
+                )));
+            }
         }
     }
 }

@@ -7,7 +7,8 @@
 //! buffer sized to what it has read. Plain TCP and TLS (rustls, with the
 //! platform's roots, loaded on the first `https` request) are spoken;
 //! bodies are framed by `Content-Length`, chunked transfer coding or the
-//! connection's close, as RFC 9112 says.
+//! connection's close, as RFC 9112 says. Forward proxies are taken from
+//! [`Config::proxies`] (usually [`Proxies::from_env`]).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), preflight_http::Error> {
@@ -23,11 +24,13 @@ mod body;
 mod client;
 mod connection;
 mod error;
+mod proxy;
 mod request;
 mod response;
 
 pub use body::Body;
 pub use client::{Client, Config};
 pub use error::Error;
+pub use proxy::{Proxies, Proxy};
 pub use request::Request;
 pub use response::Response;

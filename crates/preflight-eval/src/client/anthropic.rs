@@ -29,7 +29,7 @@ pub struct AnthropicClient {
 impl AnthropicClient {
     pub fn new(config: ClientConfig) -> Result<AnthropicClient, ClientError> {
         Ok(AnthropicClient {
-            http: Http::new(&config),
+            http: Http::new(&config)?,
             url: format!("{}/messages", config.base_url),
             config,
         })

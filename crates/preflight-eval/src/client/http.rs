@@ -25,17 +25,23 @@ pub(super) struct Http {
 }
 
 impl Http {
-    pub(super) fn new(config: &ClientConfig) -> Http {
-        Http {
+    /// The HTTP side of `config`, through the proxies the environment
+    /// names (`https_proxy`, `http_proxy`, `all_proxy`, `no_proxy`).
+    pub(super) fn new(config: &ClientConfig) -> Result<Http, ClientError> {
+        let proxies = preflight_http::Proxies::from_env().map_err(|e| ClientError::Request {
+            reason: e.to_string(),
+        })?;
+        Ok(Http {
             client: preflight_http::Client::new(preflight_http::Config {
                 connect_timeout: config.connect_timeout,
                 read_timeout: config.read_timeout,
+                proxies,
                 ..preflight_http::Config::default()
             }),
             provider: config.provider,
             api_key: config.api_key.clone(),
             request_timeout: config.request_timeout,
-        }
+        })
     }
 
     /// `POST url` with `body` as JSON: the response when its status is 2xx,

@@ -156,7 +156,7 @@ pub fn connect(config: ClientConfig) -> Result<Arc<dyn ModelClient>, ClientError
 /// caller did not name one.
 pub async fn first_listed_model(config: &ClientConfig) -> Result<String, ClientError> {
     let url = format!("{}/models", config.base_url);
-    let body = http::Http::new(config).get(&url).await?;
+    let body = http::Http::new(config)?.get(&url).await?;
     #[derive(Deserialize)]
     struct Listed {
         data: Vec<Entry>,

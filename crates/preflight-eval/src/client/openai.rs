@@ -28,7 +28,7 @@ pub struct OpenAiClient {
 impl OpenAiClient {
     pub fn new(config: ClientConfig) -> Result<OpenAiClient, ClientError> {
         Ok(OpenAiClient {
-            http: Http::new(&config),
+            http: Http::new(&config)?,
             url: format!("{}/chat/completions", config.base_url),
             config,
         })
