@@ -30,18 +30,12 @@ impl IdTable {
             ends,
             hasher,
         } = self;
-        index.reserve(ids, |&other| {
-            let i = other as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            hasher.hash_one(&text[start..ends[i] as usize])
-        });
+        index.reserve(ids, |&other| hasher.hash_one(id_at(text, ends, other)));
     }
 
     /// The id at `position`.
     pub fn get(&self, position: u32) -> &str {
-        let i = position as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
+        id_at(&self.text, &self.ends, position)
     }
 
     /// The position of `id`, if it was added.
@@ -66,13 +60,17 @@ impl IdTable {
             ends,
             hasher,
         } = self;
-        index.insert_unique(hash, at, |&other| {
-            let i = other as usize;
-            let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-            hasher.hash_one(&text[start..ends[i] as usize])
-        });
+        index.insert_unique(hash, at, |&other| hasher.hash_one(id_at(text, ends, other)));
         (at, true)
     }
+}
+
+/// Id `position` of `text`, whose ids end at `ends`. A free function, so
+/// the table's rehashing can call it while the table itself is borrowed.
+fn id_at<'a>(text: &'a str, ends: &[u32], position: u32) -> &'a str {
+    let i = position as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    &text[start..ends[i] as usize]
 }
 
 #[cfg(test)]

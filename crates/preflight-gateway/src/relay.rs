@@ -206,7 +206,7 @@ async fn relay(
         }
         Ok(Err(err)) => {
             tracing::warn!(error = %redacted(&err), "upstream call failed");
-            let refusal = if is_connect(&err) {
+            let refusal = if err.is_connect() {
                 Refusal::upstream(
                     StatusCode::BAD_GATEWAY,
                     "upstream_unreachable",
@@ -294,22 +294,9 @@ async fn relay(
         .into_response())
 }
 
-/// Whether the upstream could not be reached at all.
-fn is_connect(err: &preflight_http::Error) -> bool {
-    matches!(
-        err,
-        preflight_http::Error::Connect { .. }
-            | preflight_http::Error::Tls { .. }
-            | preflight_http::Error::Timeout {
-                what: "connecting",
-                ..
-            }
-    )
-}
-
 /// A transport error without anything that could carry the credential.
 fn redacted(err: &preflight_http::Error) -> String {
-    let kind = if is_connect(err) {
+    let kind = if err.is_connect() {
         "connect"
     } else if err.is_timeout() {
         "timeout"

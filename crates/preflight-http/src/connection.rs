@@ -15,7 +15,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use url::{Host, Url};
 
-use crate::error::Error;
+use crate::error::{CONNECTING, Error};
 use crate::proxy::Proxy;
 
 /// The buffer of an answer's first read: most model answers fit.
@@ -151,7 +151,7 @@ impl Connection {
             }
             Err(_) => {
                 return Err(Error::Timeout {
-                    what: "connecting",
+                    what: CONNECTING[0],
                     after: timeout,
                 });
             }
@@ -166,7 +166,7 @@ impl Connection {
                 Ok(result) => result?,
                 Err(_) => {
                     return Err(Error::Timeout {
-                        what: "opening a tunnel through the proxy",
+                        what: CONNECTING[2],
                         after: timeout,
                     });
                 }
@@ -192,7 +192,7 @@ impl Connection {
                 }
                 Err(_) => {
                     return Err(Error::Timeout {
-                        what: "the TLS handshake",
+                        what: CONNECTING[1],
                         after: timeout,
                     });
                 }
@@ -265,7 +265,7 @@ async fn tunnel(tcp: &mut TcpStream, origin: &Origin, proxy: &Proxy) -> Result<(
     }
     head.push_str("\r\n");
     let io = |source| Error::Io {
-        what: "opening a tunnel through the proxy",
+        what: CONNECTING[2],
         source,
     };
     tcp.write_all(head.as_bytes()).await.map_err(io)?;

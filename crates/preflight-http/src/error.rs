@@ -2,6 +2,13 @@
 
 use std::time::Duration;
 
+/// What a [`Error::Timeout`] names while a connection is being opened.
+pub(crate) const CONNECTING: [&str; 3] = [
+    "connecting",
+    "the TLS handshake",
+    "opening a tunnel through the proxy",
+];
+
 /// An HTTP exchange that did not come to a complete answer.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -28,6 +35,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether the server was never reached: the connection, its TLS
+    /// handshake or the proxy's tunnel failed or took too long.
+    pub fn is_connect(&self) -> bool {
+        match self {
+            Error::Connect { .. } | Error::Tls { .. } => true,
+            Error::Timeout { what, .. } | Error::Io { what, .. } => CONNECTING.contains(what),
+            _ => false,
+        }
+    }
+
     /// Whether a deadline passed (connecting, or waiting for bytes).
     pub fn is_timeout(&self) -> bool {
         match self {

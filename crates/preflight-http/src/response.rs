@@ -64,11 +64,13 @@ impl Head {
     }
 
     /// Every value of field `name` (case-insensitive), in order.
-    pub(crate) fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let name = name.as_bytes().to_ascii_lowercase();
+    pub(crate) fn values<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
         self.fields
             .iter()
-            .filter(move |(n, _)| self.bytes[n.clone()].eq_ignore_ascii_case(&name))
+            .filter(move |(n, _)| self.bytes[n.clone()].eq_ignore_ascii_case(name.as_bytes()))
             .map(|(_, v)| &self.bytes[v.clone()])
     }
 

@@ -229,6 +229,7 @@ async fn silence_times_out() {
         .err()
         .unwrap_or_else(|| panic!("an answer from a silent server"));
     assert!(error.is_timeout(), "{error}");
+    assert!(!error.is_connect(), "the server was reached: {error}");
     held.abort();
 }
 
@@ -282,4 +283,5 @@ async fn refused_connections_name_the_origin() {
             .starts_with(&format!("connecting to http://127.0.0.1:{port}: ")),
         "{error}"
     );
+    assert!(error.is_connect(), "{error}");
 }

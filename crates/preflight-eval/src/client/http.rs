@@ -21,7 +21,7 @@ pub(super) struct Http {
     client: preflight_http::Client,
     provider: Provider,
     api_key: Option<ApiKey>,
-    pub request_timeout: Duration,
+    request_timeout: Duration,
 }
 
 impl Http {
@@ -42,6 +42,24 @@ impl Http {
             api_key: config.api_key.clone(),
             request_timeout: config.request_timeout,
         })
+    }
+
+    /// `answer`, unless the whole request to `url` takes longer than the
+    /// configured deadline.
+    pub(super) async fn within_deadline<T>(
+        &self,
+        url: &str,
+        answer: impl Future<Output = Result<T, ClientError>>,
+    ) -> Result<T, ClientError> {
+        match tokio::time::timeout(self.request_timeout, answer).await {
+            Ok(result) => result,
+            Err(_) => Err(ClientError::Timeout {
+                message: format!(
+                    "{url}: no complete answer within {} s",
+                    self.request_timeout.as_secs_f64()
+                ),
+            }),
+        }
     }
 
     /// `POST url` with `body` as JSON: the response when its status is 2xx,

@@ -67,18 +67,7 @@ impl ModelClient for OpenAiClient {
         &'a self,
         request: &'a GenerateRequest,
     ) -> BoxFuture<'a, Result<ModelOutput, ClientError>> {
-        Box::pin(async move {
-            match tokio::time::timeout(self.http.request_timeout, self.send(request)).await {
-                Ok(result) => result,
-                Err(_) => Err(ClientError::Timeout {
-                    message: format!(
-                        "{}: no complete answer within {} s",
-                        self.url,
-                        self.http.request_timeout.as_secs_f64()
-                    ),
-                }),
-            }
-        })
+        Box::pin(self.http.within_deadline(&self.url, self.send(request)))
     }
 }
 
