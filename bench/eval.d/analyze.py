@@ -8,13 +8,16 @@ WORK_DIR holds:
   access.log      nginx: "$msec $request_time $status $request_uri" per request;
                   each run calls its own prefix /r<run>/d<seconds>/v1/...
   checks.tsv      run, tool, status, completed, accuracy (read from each log)
+  reference.tsv   run, limit, delay_ms, rep, requests: the zero-work client's runs
   suite/expected.json  samples and how many targets are "A"
   real.tsv        optional: rep, kind (preflight|direct), seconds, samples
   meta.json       load averages, versions, the real model's setup
 
 Achieved concurrency is the time average of requests in flight at the server:
 the sum of the requests' durations ($request_time) over the span from the
-first request's start ($msec - $request_time) to the last one's end.
+first request's start ($msec - $request_time) to the last one's end. The
+zero-work client's figure at the same limit and delay is what the fake server
+itself allows; Preflight's is also given as a share of it.
 """
 
 import csv
@@ -123,6 +126,16 @@ def main() -> None:
         v["log_bytes"].append(int(run["log_bytes"]) / samples)
         v["in_flight"].append(s["in_flight"])
 
+    for ref in read_tsv(work / "reference.tsv"):
+        key = (int(ref["limit"]), float(ref["delay_ms"]))
+        s = served.get(ref["run"], {"requests": 0, "ok": 0, "in_flight": 0.0})
+        if s["ok"] != int(ref["requests"]):
+            problems.append(
+                f"zero-work client run {ref['run']}: the server answered {s['ok']} of "
+                f"{ref['requests']} requests with 200"
+            )
+        values[key]["reference"]["in_flight"].append(s["in_flight"])
+
     def med(key, tool, metric) -> float | None:
         got = values[key][tool].get(metric)
         return statistics.median(got) if got else None
@@ -184,6 +197,17 @@ def main() -> None:
                 "≥ 95%",
                 yes(ok),
             )
+            ref = med(key, "reference", "in_flight")
+            if ref is not None:
+                row(
+                    "requests in flight of a zero-work client (what the server allows)",
+                    config,
+                    cell(ref),
+                    "",
+                    "—" if pf is None or not ref else f"Preflight at {100 * pf / ref:.1f}% of it",
+                    "",
+                    "",
+                )
 
     real = read_tsv(work / "real.tsv")
     real_meta = meta.get("real_model")

@@ -116,7 +116,7 @@ impl Permit<'_> {
         };
         drop(self);
         if grew {
-            limiter.released.notify_waiters();
+            limiter.released.notify_one();
         }
     }
 
@@ -134,9 +134,11 @@ impl Permit<'_> {
 }
 
 impl Drop for Permit<'_> {
+    /// One slot freed wakes one waiter: waking them all would have every
+    /// waiting request lock the state to find one slot, on each answer.
     fn drop(&mut self) {
         self.limiter.lock().in_use -= 1;
-        self.limiter.released.notify_waiters();
+        self.limiter.released.notify_one();
     }
 }
 
