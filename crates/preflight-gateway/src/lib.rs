@@ -18,6 +18,7 @@ mod models;
 mod refusal;
 mod relay;
 pub mod retention;
+mod transcript;
 mod upstream;
 
 pub use clock::Clock;

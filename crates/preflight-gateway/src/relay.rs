@@ -7,6 +7,7 @@ use crate::limits::Permit;
 use crate::metrics::OutcomeLabel;
 use crate::metrics::TokenKindLabel;
 use crate::refusal::Refusal;
+use crate::transcript::{self, Transcript};
 use crate::upstream::Target;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -22,7 +23,6 @@ use preflight_store::{CallFinished, CallStarted};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-use zeroize::Zeroizing;
 
 /// Output tokens assumed for a request that sets no limit, when checking
 /// the per-minute and total budgets before the call.
@@ -103,7 +103,6 @@ async fn relay(
 
     let streamed = request.is_stream();
     let client_wants_usage = request.include_usage();
-    let transcript_request = serde_json::to_value(&request).unwrap_or(Value::Null);
     let upstream_model = target
         .model
         .clone()
@@ -172,7 +171,7 @@ async fn relay(
         started_at,
         arrived,
         streamed,
-        request: transcript_request,
+        request: Box::from(&body[..]),
         prompt_guess,
         permit: Some(permit),
         first_byte: None,
@@ -441,7 +440,8 @@ struct CallRecord {
     started_at: DateTime<Utc>,
     arrived: Instant,
     streamed: bool,
-    request: Value,
+    /// The caller's request body, as sent.
+    request: Box<[u8]>,
     prompt_guess: u64,
     permit: Option<Permit>,
     first_byte: Option<Duration>,
@@ -480,23 +480,30 @@ impl CallRecord {
         let total = self.arrived.elapsed();
         let finished_at =
             self.started_at + chrono::Duration::from_std(total).unwrap_or(chrono::Duration::zero());
-        let stream = (!self.stream_bytes.is_empty())
-            .then(|| String::from_utf8_lossy(&self.stream_bytes).into_owned());
-        let transcript = json!({
-            "call_id": self.id,
-            "submission_id": self.submission_id,
-            "model": self.model,
-            "request": self.request,
-            "response": { "status": status, "outcome": outcome, "body": answer, "stream": stream },
-            "usage": usage,
-            "usage_source": usage_source,
-            "timing": {
-                "started_at": self.started_at,
-                "first_byte_ms": self.first_byte.map(|d| d.as_secs_f64() * 1e3),
-                "total_ms": total.as_secs_f64() * 1e3,
+        let stream =
+            (!self.stream_bytes.is_empty()).then(|| String::from_utf8_lossy(&self.stream_bytes));
+        let transcript = Transcript {
+            call_id: self.id,
+            submission_id: self.submission_id,
+            model: &self.model,
+            request: transcript::request_json(&self.request),
+            response: transcript::Answer {
+                status,
+                outcome,
+                body: answer.as_ref(),
+                stream: stream.as_deref(),
             },
-        });
-        let transcript = Zeroizing::new(serde_json::to_vec(&transcript).unwrap_or_default());
+            usage,
+            usage_source,
+            timing: transcript::Timing {
+                started_at: self.started_at,
+                first_byte_ms: self.first_byte.map(|d| d.as_secs_f64() * 1e3),
+                total_ms: total.as_secs_f64() * 1e3,
+            },
+        }
+        .to_bytes();
+        drop(stream);
+        self.stream_bytes = Vec::new();
         if let Some(permit) = self.permit.take() {
             permit.settle(usage.prompt_tokens + usage.completion_tokens);
         }
