@@ -480,8 +480,8 @@ impl CallRecord {
         let total = self.arrived.elapsed();
         let finished_at =
             self.started_at + chrono::Duration::from_std(total).unwrap_or(chrono::Duration::zero());
-        let stream =
-            (!self.stream_bytes.is_empty()).then(|| String::from_utf8_lossy(&self.stream_bytes));
+        let stream_bytes = std::mem::take(&mut self.stream_bytes);
+        let stream = (!stream_bytes.is_empty()).then(|| String::from_utf8_lossy(&stream_bytes));
         let transcript = Transcript {
             call_id: self.id,
             submission_id: self.submission_id,
@@ -502,8 +502,6 @@ impl CallRecord {
             },
         }
         .to_bytes();
-        drop(stream);
-        self.stream_bytes = Vec::new();
         if let Some(permit) = self.permit.take() {
             permit.settle(usage.prompt_tokens + usage.completion_tokens);
         }
