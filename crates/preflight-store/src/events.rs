@@ -1,4 +1,4 @@
-use crate::sql::{numbered, placeholders};
+use crate::sql::placeholders;
 use crate::{Store, StoreError, time};
 use preflight_core::event::Event;
 use preflight_core::ids::{EventId, SubmissionId};
@@ -72,50 +72,43 @@ pub(crate) async fn append_all(
     Ok(first)
 }
 
-/// Values [`bind_appended`] binds for each event.
-pub(crate) const APPENDED_VALUES: usize = 9;
-
-/// SQLite: the statements appending `count` events at the counter's next
-/// leaf indexes and advancing it, their values numbered from `$first`
-/// ([`APPENDED_VALUES`] an event, bound by [`bind_appended`]). Part of a
-/// script run in one call, inside the script's transaction.
-pub(crate) fn sqlite_append_statements(count: usize, first: usize) -> String {
-    let next = "(SELECT next_index FROM ledger_state WHERE id = 1)";
-    let mut events = Vec::with_capacity(count);
-    let mut entries = Vec::with_capacity(count);
-    for k in 0..count {
-        let p = first + k * APPENDED_VALUES;
-        // id to salt, then the leaf index, then the record.
-        events.push(format!("({}, {next} + {k}, ${})", numbered(p, 7), p + 7));
-        entries.push(format!("({next} + {k}, ${p}, ${})", p + 8));
+/// SQLite, on the inline connection (see [`crate::inline_sqlite`]): appends
+/// `rows` at the counter's next leaf indexes, in slice order, inside the
+/// caller's transaction, and advances the counter.
+pub(crate) fn append_inline(
+    tx: &rusqlite::Transaction<'_>,
+    rows: &[EventRow],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    format!(
-        "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) VALUES {};\n\
-         INSERT INTO ledger_entries (idx, event_id, entry) VALUES {};\n\
-         UPDATE ledger_state SET next_index = next_index + {count} WHERE id = 1;\n",
-        events.join(", "),
-        entries.join(", ")
-    )
-}
-
-/// Binds `rows` in the order [`sqlite_append_statements`] numbers them.
-pub(crate) fn bind_appended<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    rows: &'q [EventRow],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for row in rows {
-        query = query
-            .bind(&row.id)
-            .bind(row.kind)
-            .bind(row.submission_id.as_deref())
-            .bind(row.actor.as_deref())
-            .bind(&row.at)
-            .bind(&row.details)
-            .bind(&row.salt)
-            .bind(&row.record)
-            .bind(&row.entry);
+    let n = i64::try_from(rows.len()).map_err(|e| StoreError::corrupt("ledger batch", e))?;
+    let first: i64 = tx
+        .prepare_cached(
+            "UPDATE ledger_state SET next_index = next_index + ?1 WHERE id = 1 RETURNING next_index - ?1",
+        )?
+        .query_row([n], |row| row.get(0))?;
+    let mut events = tx.prepare_cached(
+        "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut entries =
+        tx.prepare_cached("INSERT INTO ledger_entries (idx, event_id, entry) VALUES (?1, ?2, ?3)")?;
+    for (row, index) in rows.iter().zip(first..) {
+        events.execute(rusqlite::params![
+            row.id,
+            row.kind,
+            row.submission_id,
+            row.actor,
+            row.at,
+            row.details,
+            row.salt,
+            index,
+            row.record,
+        ])?;
+        entries.execute(rusqlite::params![index, row.id, row.entry])?;
     }
-    query
+    Ok(())
 }
 
 /// Event rows one insert writes (9 values a row).
@@ -141,7 +134,9 @@ impl EventRow {
     /// to the full record.
     pub(crate) fn of(event: &Event) -> Result<Self, StoreError> {
         let mut salt = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut salt);
+        // The thread's CSPRNG (ChaCha, seeded from the OS): no system call
+        // per event.
+        rand::thread_rng().fill_bytes(&mut salt);
         let record = serde_json::to_string(event).map_err(|e| StoreError::corrupt("event", e))?;
         let entry = LedgerEntry::of(event, &salt, &record);
         Ok(Self {

@@ -305,7 +305,7 @@ impl Store {
             return Ok(());
         }
         if self.backend() == crate::Backend::Sqlite {
-            return self.record_calls_started_sqlite(calls, synced).await;
+            return self.record_calls_sqlite(calls, &[], synced, None).await;
         }
         if synced {
             let mut tx = self.begin().await?;
@@ -317,6 +317,30 @@ impl Store {
             tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// Records calls about to go upstream and calls that ended, in one
+    /// transaction: [`Store::record_calls_started`] and
+    /// [`Store::record_calls_finished`] at the cost of one commit. On
+    /// SQLite they are all or none; on PostgreSQL the ended calls are
+    /// written after the started ones have committed.
+    pub async fn record_calls(
+        &self,
+        started: &[CallStarted],
+        finished: &[CallFinished],
+        synced: bool,
+        master: &MasterKey,
+    ) -> Result<(), StoreError> {
+        if started.is_empty() && finished.is_empty() {
+            return Ok(());
+        }
+        if self.backend() == crate::Backend::Sqlite {
+            return self
+                .record_calls_sqlite(started, finished, synced, Some(master))
+                .await;
+        }
+        self.record_calls_started(started, synced).await?;
+        self.record_calls_finished(finished, master).await
     }
 
     /// Completes calls: usage, timing, outcome and the transcript sealed
@@ -332,7 +356,9 @@ impl Store {
             return Ok(());
         }
         if self.backend() == crate::Backend::Sqlite {
-            return self.record_calls_finished_sqlite(calls, master).await;
+            return self
+                .record_calls_sqlite(&[], calls, false, Some(master))
+                .await;
         }
         let mut tx = self.begin_deferred().await?;
         let mut keys = std::collections::HashMap::new();

@@ -13,6 +13,7 @@ mod findings;
 mod gateway;
 mod gateway_sqlite;
 mod group_commit;
+mod inline_sqlite;
 mod ledger;
 mod orgs;
 mod sharing;

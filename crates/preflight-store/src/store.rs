@@ -3,6 +3,7 @@ use sqlx::AnyConnection;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -34,6 +35,9 @@ pub struct Store {
     pub(crate) tokens_seen: Arc<crate::token_cache::TokenCache>,
     /// Reviews' wrapped data keys by the access generation they were read in.
     pub(crate) wrapped_keys: Arc<std::sync::Mutex<WrappedKeys>>,
+    /// SQLite: the connection the call journal writes through in the
+    /// calling thread (see [`crate::inline_sqlite`]).
+    pub(crate) inline: Option<Arc<crate::inline_sqlite::InlineSqlite>>,
 }
 
 pub(crate) type WrappedKeys =
@@ -62,7 +66,10 @@ impl Store {
         let options = |connections: u32| {
             let options = AnyPoolOptions::new()
                 .max_connections(connections)
-                .acquire_timeout(Duration::from_secs(30));
+                .acquire_timeout(Duration::from_secs(30))
+                // A file on this machine does not go stale: no ping (a round
+                // trip to the connection's thread) before each use.
+                .test_before_acquire(backend == Backend::Postgres);
             if backend == Backend::Sqlite {
                 options.after_connect(|conn, _meta| {
                     Box::pin(async move {
@@ -78,17 +85,29 @@ impl Store {
                 options
             }
         };
-        let (pool, writer) = match backend {
+        let (pool, writer, inline) = match backend {
             Backend::Sqlite => {
                 let writer = options(1).connect(&url).await?;
                 writer.execute("PRAGMA journal_mode = WAL").await?;
                 sqlx::migrate!("./migrations").run(&writer).await?;
-                (options(4).connect(&url).await?, writer)
+                let path = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
+                    .get_filename()
+                    .to_owned();
+                let inline = tokio::task::spawn_blocking(move || {
+                    crate::inline_sqlite::InlineSqlite::open(&path)
+                })
+                .await
+                .map_err(|e| StoreError::corrupt("SQLite connection", e))??;
+                (
+                    options(4).connect(&url).await?,
+                    writer,
+                    Some(Arc::new(inline)),
+                )
             }
             Backend::Postgres => {
                 let pool = options(16).connect(&url).await?;
                 sqlx::migrate!("./migrations").run(&pool).await?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, None)
             }
         };
         Ok(Self {
@@ -99,6 +118,7 @@ impl Store {
             group: Arc::default(),
             tokens_seen: Arc::default(),
             wrapped_keys: Arc::default(),
+            inline,
         })
     }
 

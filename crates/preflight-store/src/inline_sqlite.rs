@@ -1,0 +1,120 @@
+//! A second connection on the SQLite file for the writes on the gateway's
+//! hot path (the call journal). It runs in the calling thread with its
+//! statements prepared once, where sqlx hands every statement to the
+//! connection's own thread and every result back: on a busy two-core
+//! machine those hand-offs, not SQLite, were most of a call's cost.
+//!
+//! It shares SQLite's write lock with the store's writer connection (the
+//! ledger integrator, the API's changes). It never sleeps in SQLite's busy
+//! handler, which would hold the calling worker thread: when the lock is
+//! taken, the write waits asynchronously and tries again. It never
+//! checkpoints on its own commits, so that no commit stalls for one;
+//! [`Store::checkpoint`] runs them off the hot path.
+
+use crate::{Store, StoreError};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long a write waits for SQLite's write lock in all.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a write waits before trying the write lock again.
+const BUSY_RETRY: Duration = Duration::from_micros(500);
+
+#[derive(Debug)]
+pub(crate) struct InlineSqlite {
+    /// Writes in this process take turns here, waiting asynchronously, so
+    /// that none blocks its thread on the connection's lock.
+    turn: tokio::sync::Mutex<()>,
+    conn: Mutex<rusqlite::Connection>,
+}
+
+impl InlineSqlite {
+    /// Opens the database at `path` (already created and migrated).
+    pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = rusqlite::Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // A taken write lock is reported at once (see the module's doc).
+        conn.busy_timeout(Duration::ZERO)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Commits here are synced with the next synced commit (see
+        // `Store::begin_deferred`) unless a write asks otherwise.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(Self {
+            turn: tokio::sync::Mutex::new(()),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction, committed when it
+    /// returns `Ok` (waiting for the disk if `synced`), rolled back when it
+    /// fails. `None` when another connection holds the write lock: nothing
+    /// was done.
+    fn transaction<T>(
+        &self,
+        synced: bool,
+        body: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Option<Result<T, StoreError>> {
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if synced && let Err(err) = conn.pragma_update(None, "synchronous", "FULL") {
+            return Some(Err(err.into()));
+        }
+        let result = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        {
+            Ok(tx) => Some(body(&tx).and_then(|value| {
+                tx.commit()?;
+                Ok(value)
+            })),
+            Err(err) if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => None,
+            Err(err) => Some(Err(err.into())),
+        };
+        if synced && let Err(err) = conn.pragma_update(None, "synchronous", "NORMAL") {
+            return Some(Err(err.into()));
+        }
+        result
+    }
+}
+
+impl Store {
+    /// Runs `body` as one transaction on the inline connection; while
+    /// another connection holds SQLite's write lock, waits (without holding
+    /// the thread) and tries again, for as long as the store's other
+    /// connections would. `None` on PostgreSQL.
+    pub(crate) async fn inline_write<T>(
+        &self,
+        synced: bool,
+        body: impl Fn(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Option<Result<T, StoreError>> {
+        let inline = self.inline.as_ref()?;
+        let deadline = tokio::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            let turn = inline.turn.lock().await;
+            if let Some(result) = inline.transaction(synced, &body) {
+                return Some(result);
+            }
+            drop(turn);
+            if tokio::time::Instant::now() >= deadline {
+                return Some(Err(StoreError::Concurrent("the database's write lock")));
+            }
+            tokio::time::sleep(BUSY_RETRY).await;
+        }
+    }
+
+    /// Copies committed pages from the write-ahead log into the database
+    /// (a passive checkpoint: it waits for no reader and no writer), so
+    /// that the log stays small. Writes through the inline connection never
+    /// do this themselves.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.inline.is_some() {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
