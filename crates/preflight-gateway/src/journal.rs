@@ -1,206 +1,309 @@
 //! Writes calls to the store. A call's start is committed, with its ledger
 //! entry, before anything goes upstream; concurrent starts share one
-//! transaction (group commit), so the audit costs one durable commit per
-//! batch rather than per call. Finished calls (usage, timing and the sealed
-//! transcript) are written in batches behind the answers, gathered for a
-//! couple of milliseconds.
+//! transaction (group commit), so the audit costs one commit per batch
+//! rather than per call. Finished calls (usage, timing and the sealed
+//! transcript) ride along in the next commit of starts, or, when no call
+//! starts for a couple of milliseconds, are written by a task of their own.
 //!
-//! Starts have no long-lived writer task: a caller that finds no commit
-//! under way takes the turn and commits everything queued, itself
-//! included, so a lone call waits for its own commit and not also for a
-//! writer task on another thread to be woken. The commit runs on a task
-//! spawned for it that holds the turn, so a caller that gives up waiting
-//! cancels nothing that others wait for.
+//! There is no writer task to hand starts to: a caller that finds no
+//! commit under way takes the turn and commits everything queued, itself
+//! included, in its own task, so a lone call waits for its own commit and
+//! for no thread to be woken. Should that caller go away before its commit
+//! has run, the batch it took is committed by a task spawned for it, so
+//! that the others waiting on it still get their answer.
 
 use preflight_store::{CallFinished, CallStarted, MasterKey, Store};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, OwnedMutexGuard, oneshot};
 use tokio::task::JoinHandle;
 
-/// Largest batch of finished calls one write carries.
-const MAX_BATCH: usize = 512;
+/// Largest batch of finished calls one commit carries.
+const MAX_FINISHED: usize = 512;
 
-/// How long finished calls gather before they are written. Their records
-/// are not synced at once in any case (see [`Journal::start`]).
+/// Finished calls a commit of starts takes along only when at least this
+/// many are queued: a few finished calls would only slow the commit a
+/// caller waits on, many would otherwise cost a commit of their own.
+const RIDE_ALONG: usize = 16;
+
+/// How long finished calls wait for a commit of starts to take them along
+/// before their own writer commits them.
 const FINISH_WINDOW: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// How often, at most, SQLite's write-ahead log is checkpointed while
+/// calls are recorded (the journal's commits never do it themselves, so
+/// that none of them stalls for one).
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 type StartReply = oneshot::Sender<Result<(), String>>;
 
 #[derive(Clone, Debug)]
 pub struct Journal {
-    starts: Arc<Starts>,
-    finished: mpsc::UnboundedSender<CallFinished>,
+    inner: Arc<Inner>,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    stop: Arc<watch::Sender<bool>>,
 }
 
-/// Call starts waiting to be committed, and the turn to commit them.
 #[derive(Debug)]
-struct Starts {
+struct Inner {
     store: Store,
+    master: MasterKey,
     synced: bool,
-    queued: Mutex<Vec<(CallStarted, StartReply)>>,
+    queued: Mutex<Queued>,
+    /// Held by whoever commits: one commit at a time, in arrival order.
     turn: Arc<tokio::sync::Mutex<()>>,
+    /// Wakes the writer of finished calls.
+    finished_arrived: Notify,
     stopped: AtomicBool,
+    checkpointed: Mutex<std::time::Instant>,
 }
 
-impl Starts {
-    fn take_queued(&self) -> Vec<(CallStarted, StartReply)> {
-        std::mem::take(&mut *self.queued.lock().unwrap_or_else(|e| e.into_inner()))
+/// Calls waiting to be committed.
+#[derive(Debug, Default)]
+struct Queued {
+    started: Vec<CallStarted>,
+    replies: Vec<StartReply>,
+    finished: Vec<CallFinished>,
+}
+
+/// One commit's calls, taken from the queue.
+#[derive(Debug, Default)]
+struct Batch {
+    started: Vec<CallStarted>,
+    replies: Vec<StartReply>,
+    finished: Vec<CallFinished>,
+}
+
+impl Inner {
+    /// Takes what is queued; finished calls only if there are at least
+    /// `min_finished` of them.
+    fn take(&self, min_finished: usize) -> Batch {
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        let finished = if queued.finished.len() < min_finished.max(1) {
+            Vec::new()
+        } else if queued.finished.len() > MAX_FINISHED {
+            let rest = queued.finished.split_off(MAX_FINISHED);
+            std::mem::replace(&mut queued.finished, rest)
+        } else {
+            std::mem::take(&mut queued.finished)
+        };
+        Batch {
+            started: std::mem::take(&mut queued.started),
+            replies: std::mem::take(&mut queued.replies),
+            finished,
+        }
     }
 
-    /// Commits `batch`; every caller in it gets the same answer.
-    async fn commit(&self, batch: Vec<(CallStarted, StartReply)>) {
-        let (calls, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let result = self
+    /// Commits `batch`; every caller in it gets the same answer. Should the
+    /// commit of both fail, the starts are tried alone, so that a finished
+    /// call that cannot be recorded never refuses new calls, and the
+    /// finished calls one by one, so that one bad record cannot take the
+    /// others with it.
+    async fn commit(&self, batch: &mut Batch) {
+        let mut result = self
             .store
-            .record_calls_started(&calls, self.synced)
-            .await
-            .map_err(|err| {
-                tracing::error!(error = %err, calls = calls.len(), "recording calls failed; none is sent upstream");
-                err.to_string()
-            });
-        for reply in replies {
+            .record_calls(&batch.started, &batch.finished, self.synced, &self.master)
+            .await;
+        if result.is_err() && !batch.finished.is_empty() {
+            if !batch.started.is_empty() {
+                result = self
+                    .store
+                    .record_calls_started(&batch.started, self.synced)
+                    .await;
+            }
+            self.finish_one_by_one(std::mem::take(&mut batch.finished))
+                .await;
+        }
+        let result = result.map_err(|err| {
+            tracing::error!(error = %err, calls = batch.started.len(), "recording calls failed; none is sent upstream");
+            err.to_string()
+        });
+        for reply in batch.replies.drain(..) {
             let _ = reply.send(result.clone());
         }
+        self.checkpoint_now_and_then();
+    }
+
+    async fn finish_one_by_one(&self, finished: Vec<CallFinished>) {
+        tracing::warn!(
+            calls = finished.len(),
+            "recording finished calls failed; retrying one by one"
+        );
+        for call in finished {
+            if let Err(err) = self
+                .store
+                .record_calls_finished(std::slice::from_ref(&call), &self.master)
+                .await
+            {
+                tracing::error!(error = %err, call = %call.id, "a finished call could not be recorded");
+            }
+        }
+    }
+
+    /// Checkpoints the write-ahead log, beside the commits, when the last
+    /// checkpoint is a while ago.
+    fn checkpoint_now_and_then(&self) {
+        {
+            let mut last = self.checkpointed.lock().unwrap_or_else(|e| e.into_inner());
+            if last.elapsed() < CHECKPOINT_EVERY {
+                return;
+            }
+            *last = std::time::Instant::now();
+        }
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(err) = store.checkpoint().await {
+                tracing::warn!(error = %err, "checkpointing the write-ahead log failed; retried later");
+            }
+        });
+    }
+}
+
+/// A batch taken by the caller holding the turn. Dropped before its commit
+/// ran (the caller went away), it is committed by a task of its own.
+struct Commit {
+    inner: Arc<Inner>,
+    batch: Batch,
+    turn: Option<OwnedMutexGuard<()>>,
+    done: bool,
+}
+
+impl Commit {
+    async fn run(mut self) {
+        self.inner.commit(&mut self.batch).await;
+        self.done = true;
+    }
+}
+
+impl Drop for Commit {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let inner = Arc::clone(&self.inner);
+        let mut batch = std::mem::take(&mut self.batch);
+        let turn = self.turn.take();
+        tokio::spawn(async move {
+            inner.commit(&mut batch).await;
+            drop(turn);
+        });
     }
 }
 
 impl Journal {
     /// Starts the writer of finished calls on the current runtime.
-    /// With `synced`, each batch of started calls waits for the disk;
+    /// With `synced`, each commit of started calls waits for the disk;
     /// otherwise it is committed, and synced with the next synced commit.
     pub fn start(store: Store, master: MasterKey, synced: bool) -> Self {
-        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let starts = Arc::new(Starts {
-            store: store.clone(),
+        let inner = Arc::new(Inner {
+            store,
+            master,
             synced,
             queued: Mutex::default(),
             turn: Arc::default(),
+            finished_arrived: Notify::new(),
             stopped: AtomicBool::new(false),
+            checkpointed: Mutex::new(std::time::Instant::now()),
         });
-        let tasks = vec![tokio::spawn(write_finished(
-            store,
-            master,
-            finished_rx,
-            stop_rx,
-        ))];
+        let tasks = vec![tokio::spawn(write_finished(Arc::clone(&inner)))];
         Self {
-            starts,
-            finished: finished_tx,
+            inner,
             tasks: Arc::new(Mutex::new(tasks)),
-            stop: Arc::new(stop_tx),
         }
     }
 
     /// Commits the call's start and its ledger entry; `Err` means nothing
     /// was recorded and the call must not be made.
     pub async fn record_start(&self, call: CallStarted) -> Result<(), String> {
-        let starts = &self.starts;
-        if starts.stopped.load(Ordering::Acquire) {
+        let inner = &self.inner;
+        if inner.stopped.load(Ordering::Acquire) {
             return Err("the journal is stopped".to_owned());
         }
         let (reply, mut answer) = oneshot::channel();
-        starts
-            .queued
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((call, reply));
+        {
+            let mut queued = inner.queued.lock().unwrap_or_else(|e| e.into_inner());
+            queued.started.push(call);
+            queued.replies.push(reply);
+        }
         let gone = |_| "the journal stopped before committing".to_owned();
         // Either a commit under way answers (it took this start along), or
         // this caller gets the next turn and commits everything queued.
         let turn = tokio::select! {
             biased;
             answered = &mut answer => return answered.map_err(gone)?,
-            turn = Arc::clone(&starts.turn).lock_owned() => turn,
+            turn = Arc::clone(&inner.turn).lock_owned() => turn,
         };
         if let Ok(answered) = answer.try_recv() {
             return answered;
         }
         // No commit is under way while this caller holds the turn, so its
         // start is still queued and the batch holds it.
-        let batch = starts.take_queued();
-        let committer = Arc::clone(starts);
-        tokio::spawn(async move {
-            committer.commit(batch).await;
-            drop(turn);
-        });
+        Commit {
+            inner: Arc::clone(inner),
+            batch: inner.take(RIDE_ALONG),
+            turn: Some(turn),
+            done: false,
+        }
+        .run()
+        .await;
         answer.await.map_err(gone)?
     }
 
     /// Queues the call's end for writing.
     pub fn record_finish(&self, call: CallFinished) {
-        if self.finished.send(call).is_err() {
-            tracing::error!(
-                "a finished call arrived after the journal stopped; it is not recorded"
-            );
+        let inner = &self.inner;
+        let first = {
+            let mut queued = inner.queued.lock().unwrap_or_else(|e| e.into_inner());
+            queued.finished.push(call);
+            queued.finished.len() == 1
+        };
+        if first {
+            inner.finished_arrived.notify_one();
         }
     }
 
-    /// Writes what is queued, then stops the writers. Starts arriving
-    /// afterwards are refused (and so never sent upstream).
+    /// Writes what is queued, then stops the writer of finished calls.
+    /// Starts arriving afterwards are refused (and so never sent upstream).
     pub async fn close(&self) {
-        self.starts.stopped.store(true, Ordering::Release);
-        // The turn is free once the last commit of starts has ended.
-        let turn = self.starts.turn.lock().await;
-        let queued = self.starts.take_queued();
-        if !queued.is_empty() {
-            self.starts.commit(queued).await;
-        }
-        drop(turn);
-        let _ = self.stop.send(true);
+        let inner = &self.inner;
+        inner.stopped.store(true, Ordering::Release);
+        inner.finished_arrived.notify_one();
         let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
         for task in tasks {
             if let Err(err) = task.await {
                 tracing::error!(error = %err, "journal writer stopped abnormally");
             }
         }
+        // The turn is free once the last commit has ended.
+        let _turn = inner.turn.lock().await;
+        loop {
+            let mut batch = inner.take(1);
+            if batch.started.is_empty() && batch.finished.is_empty() {
+                break;
+            }
+            inner.commit(&mut batch).await;
+        }
     }
 }
 
-async fn write_finished(
-    store: Store,
-    master: MasterKey,
-    mut rx: mpsc::UnboundedReceiver<CallFinished>,
-    mut stop: watch::Receiver<bool>,
-) {
+/// Commits finished calls that no commit of starts took along within
+/// [`FINISH_WINDOW`]; ends when the journal stops.
+async fn write_finished(inner: Arc<Inner>) {
     loop {
-        let first = tokio::select! {
-            biased;
-            next = rx.recv() => next,
-            _ = async { let _ = stop.wait_for(|s| *s).await; } => {
-                // Take what is queued, then end once the queue is empty.
-                rx.close();
-                continue;
-            }
-        };
-        let Some(first) = first else { return };
-        // Ends gather for a moment: fewer, larger transactions, which leave
-        // the writer free for the starts that callers wait on.
-        if rx.len() < MAX_BATCH && !rx.is_closed() {
+        inner.finished_arrived.notified().await;
+        if inner.stopped.load(Ordering::Acquire) {
+            return;
+        }
+        loop {
             tokio::time::sleep(FINISH_WINDOW).await;
-        }
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
+            let turn = inner.turn.lock().await;
+            let mut batch = inner.take(1);
+            if batch.started.is_empty() && batch.finished.is_empty() {
+                break;
             }
-        }
-        // A failed batch is retried call by call, so that one bad record
-        // cannot take the others with it.
-        if let Err(err) = store.record_calls_finished(&batch, &master).await {
-            tracing::warn!(error = %err, calls = batch.len(), "recording finished calls failed; retrying one by one");
-            for call in batch {
-                let id = call.id;
-                if let Err(err) = store
-                    .record_calls_finished(std::slice::from_ref(&call), &master)
-                    .await
-                {
-                    tracing::error!(error = %err, call = %id, "a finished call could not be recorded");
-                }
+            inner.commit(&mut batch).await;
+            drop(turn);
+            if inner.stopped.load(Ordering::Acquire) {
+                return;
             }
         }
     }
