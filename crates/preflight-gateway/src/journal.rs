@@ -13,7 +13,7 @@
 //! that the others waiting on it still get their answer.
 
 use preflight_store::{CallFinished, CallStarted, MasterKey, Store};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, OwnedMutexGuard, oneshot};
 use tokio::task::JoinHandle;
@@ -55,6 +55,21 @@ struct Inner {
     finished_arrived: Notify,
     stopped: AtomicBool,
     checkpointed: Mutex<std::time::Instant>,
+    /// Calls admitted whose start is not queued yet (see [`Arriving`]).
+    arriving: AtomicUsize,
+}
+
+/// A call on its way to [`Journal::record_start`]. While any is, a caller
+/// taking the turn lets the runtime run once before it takes the batch, so
+/// that starts arriving together share a commit; a lone call commits at
+/// once.
+#[derive(Debug)]
+pub struct Arriving(Arc<Inner>);
+
+impl Drop for Arriving {
+    fn drop(&mut self) {
+        self.0.arriving.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Calls waiting to be committed.
@@ -75,10 +90,11 @@ struct Batch {
 
 impl Inner {
     /// Takes what is queued; finished calls only if there are at least
-    /// `min_finished` of them.
+    /// `min_finished` of them, or several starts (calls are coming in
+    /// together: one commit for all is cheaper than two).
     fn take(&self, min_finished: usize) -> Batch {
         let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        let finished = if queued.finished.len() < min_finished.max(1) {
+        let finished = if queued.finished.len() < min_finished.max(1) && queued.started.len() < 2 {
             Vec::new()
         } else if queued.finished.len() > MAX_FINISHED {
             let rest = queued.finished.split_off(MAX_FINISHED);
@@ -203,6 +219,7 @@ impl Journal {
             finished_arrived: Notify::new(),
             stopped: AtomicBool::new(false),
             checkpointed: Mutex::new(std::time::Instant::now()),
+            arriving: AtomicUsize::new(0),
         });
         let tasks = vec![tokio::spawn(write_finished(Arc::clone(&inner)))];
         Self {
@@ -211,9 +228,16 @@ impl Journal {
         }
     }
 
+    /// Marks a call as on its way to [`Journal::record_start`]; taken as
+    /// soon as it is admitted.
+    pub fn arriving(&self) -> Arriving {
+        self.inner.arriving.fetch_add(1, Ordering::AcqRel);
+        Arriving(Arc::clone(&self.inner))
+    }
+
     /// Commits the call's start and its ledger entry; `Err` means nothing
     /// was recorded and the call must not be made.
-    pub async fn record_start(&self, call: CallStarted) -> Result<(), String> {
+    pub async fn record_start(&self, call: CallStarted, arriving: Arriving) -> Result<(), String> {
         let inner = &self.inner;
         if inner.stopped.load(Ordering::Acquire) {
             return Err("the journal is stopped".to_owned());
@@ -224,6 +248,7 @@ impl Journal {
             queued.started.push(call);
             queued.replies.push(reply);
         }
+        drop(arriving);
         let gone = |_| "the journal stopped before committing".to_owned();
         // Either a commit under way answers (it took this start along), or
         // this caller gets the next turn and commits everything queued.
@@ -234,6 +259,9 @@ impl Journal {
         };
         if let Ok(answered) = answer.try_recv() {
             return answered;
+        }
+        if inner.arriving.load(Ordering::Acquire) > 0 {
+            tokio::task::yield_now().await;
         }
         // No commit is under way while this caller holds the turn, so its
         // start is still queued and the batch holds it.

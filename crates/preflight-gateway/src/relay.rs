@@ -58,6 +58,7 @@ async fn relay(
     arrived: Instant,
 ) -> Result<Response, Refusal> {
     let admission = admit(state, headers).await?;
+    let arriving = state.journal.arriving();
     let mut request: ChatRequest = serde_json::from_slice(&body).map_err(|e| {
         Refusal::invalid(
             "body",
@@ -159,7 +160,7 @@ async fn relay(
             }),
         ),
     };
-    if state.journal.record_start(started).await.is_err() {
+    if state.journal.record_start(started, arriving).await.is_err() {
         return Err(Refusal::not_recorded());
     }
     let mut record = CallRecord {
