@@ -48,7 +48,7 @@ struct Inner {
     store: Store,
     master: MasterKey,
     synced: bool,
-    queued: Mutex<Queued>,
+    queued: Mutex<Batch>,
     /// Held by whoever commits: one commit at a time, in arrival order.
     turn: Arc<tokio::sync::Mutex<()>>,
     /// Wakes the writer of finished calls.
@@ -72,18 +72,11 @@ impl Drop for Arriving {
     }
 }
 
-/// Calls waiting to be committed.
-#[derive(Debug, Default)]
-struct Queued {
-    started: Vec<CallStarted>,
-    replies: Vec<StartReply>,
-    finished: Vec<CallFinished>,
-}
-
-/// One commit's calls, taken from the queue.
+/// Calls waiting to be committed, or one commit's calls taken from them.
 #[derive(Debug, Default)]
 struct Batch {
     started: Vec<CallStarted>,
+    /// One for each start, in the same order.
     replies: Vec<StartReply>,
     finished: Vec<CallFinished>,
 }

@@ -305,7 +305,7 @@ impl Store {
             return Ok(());
         }
         if self.backend() == crate::Backend::Sqlite {
-            return self.record_calls_sqlite(calls, &[], synced, None).await;
+            return self.record_calls_sqlite(calls, &[], &[], synced).await;
         }
         if synced {
             let mut tx = self.begin().await?;
@@ -335,8 +335,9 @@ impl Store {
             return Ok(());
         }
         if self.backend() == crate::Backend::Sqlite {
+            let sealed = self.seal_transcripts(finished, master).await?;
             return self
-                .record_calls_sqlite(started, finished, synced, Some(master))
+                .record_calls_sqlite(started, finished, &sealed, synced)
                 .await;
         }
         self.record_calls_started(started, synced).await?;
@@ -356,9 +357,8 @@ impl Store {
             return Ok(());
         }
         if self.backend() == crate::Backend::Sqlite {
-            return self
-                .record_calls_sqlite(&[], calls, false, Some(master))
-                .await;
+            let sealed = self.seal_transcripts(calls, master).await?;
+            return self.record_calls_sqlite(&[], calls, &sealed, false).await;
         }
         let mut tx = self.begin_deferred().await?;
         let mut keys = std::collections::HashMap::new();

@@ -11,20 +11,16 @@ use sqlx::Row;
 use std::collections::HashMap;
 
 impl Store {
-    /// [`Store::record_calls`] on SQLite: the transcripts are sealed first,
-    /// then everything is one transaction.
+    /// [`Store::record_calls`] on SQLite: one transaction, the ended calls'
+    /// transcripts already `sealed` (one for each, `None` where the review's
+    /// data key is destroyed).
     pub(crate) async fn record_calls_sqlite(
         &self,
         started: &[CallStarted],
         finished: &[CallFinished],
+        sealed: &[Option<String>],
         synced: bool,
-        master: Option<&MasterKey>,
     ) -> Result<(), StoreError> {
-        let sealed = match master {
-            Some(master) => self.seal_transcripts(finished, master).await?,
-            None if finished.is_empty() => Vec::new(),
-            None => return Err(StoreError::Crypto("no master key to seal transcripts")),
-        };
         let rows = started
             .iter()
             .map(|c| &c.event)
@@ -56,7 +52,7 @@ impl Store {
                     "UPDATE model_calls SET finished_at = ?1, outcome = ?2, http_status = ?3, prompt_tokens = ?4, \
                      completion_tokens = ?5, first_byte_ms = ?6, total_ms = ?7, transcript = ?8 WHERE id = ?9",
                 )?;
-                for (call, sealed) in finished.iter().zip(&sealed) {
+                for (call, sealed) in finished.iter().zip(sealed) {
                     update.execute(rusqlite::params![
                         time::encode(call.finished_at),
                         call.outcome,
@@ -79,7 +75,7 @@ impl Store {
 
     /// Each call's transcript sealed under its review's data key; `None`
     /// where that key is destroyed.
-    async fn seal_transcripts(
+    pub(crate) async fn seal_transcripts(
         &self,
         calls: &[CallFinished],
         master: &MasterKey,
