@@ -230,7 +230,7 @@ async fn main() -> Result<()> {
     );
     print!("{}", table::render(&rows));
     println!(
-        "\nAppends: every entry is an `events` row plus a `ledger_entries` row; each writer calls \
+        "\nAppends: every entry is an `events` row holding its ledger entry; each writer calls \
          `Store::record_events` with one batch at a time and is acknowledged only after the \
          commit holding it is fsynced. A batch is all or nothing; concurrent writers' batches \
          share a transaction and its sync (group commit). Commit latencies are per call as \

@@ -16,9 +16,9 @@ pub(crate) async fn append(conn: &mut AnyConnection, event: &Event) -> Result<u6
 }
 
 /// Writes `events` with consecutive leaf indexes, in slice order, taking
-/// them with one update of the counter and writing the rows with multi-row
-/// inserts (a batch costs a few statements, not three per event). Returns
-/// the first leaf index taken.
+/// them with one update of the counter and writing the rows (each with its
+/// ledger entry) with multi-row inserts: a batch costs a few statements, not
+/// two per event. Returns the first leaf index taken.
 pub(crate) async fn append_all(
     conn: &mut AnyConnection,
     events: &[&Event],
@@ -37,8 +37,8 @@ pub(crate) async fn append_all(
         .zip(indexes.chunks(EVENT_ROWS_PER_INSERT))
     {
         let sql = format!(
-            "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) VALUES {}",
-            placeholders(chunk.len(), 9)
+            "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record, entry) VALUES {}",
+            placeholders(chunk.len(), 10)
         );
         let mut query = sqlx::query(&sql);
         for (row, index) in chunk.iter().zip(indexes) {
@@ -51,21 +51,8 @@ pub(crate) async fn append_all(
                 .bind(&row.details)
                 .bind(&row.salt)
                 .bind(*index)
-                .bind(&row.record);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    for (chunk, indexes) in rows
-        .chunks(ENTRY_ROWS_PER_INSERT)
-        .zip(indexes.chunks(ENTRY_ROWS_PER_INSERT))
-    {
-        let sql = format!(
-            "INSERT INTO ledger_entries (idx, event_id, entry) VALUES {}",
-            placeholders(chunk.len(), 3)
-        );
-        let mut query = sqlx::query(&sql);
-        for (row, index) in chunk.iter().zip(indexes) {
-            query = query.bind(*index).bind(&row.id).bind(&row.entry);
+                .bind(&row.record)
+                .bind(&row.entry);
         }
         query.execute(&mut *conn).await?;
     }
@@ -89,11 +76,9 @@ pub(crate) fn append_inline(
         )?
         .query_row([n], |row| row.get(0))?;
     let mut events = tx.prepare_cached(
-        "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO events (id, kind, submission_id, actor, at, details, salt, leaf_index, record, entry) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
-    let mut entries =
-        tx.prepare_cached("INSERT INTO ledger_entries (idx, event_id, entry) VALUES (?1, ?2, ?3)")?;
     for (row, index) in rows.iter().zip(first..) {
         events.execute(rusqlite::params![
             row.id,
@@ -105,18 +90,17 @@ pub(crate) fn append_inline(
             row.salt,
             index,
             row.record,
+            row.entry,
         ])?;
-        entries.execute(rusqlite::params![index, row.id, row.entry])?;
     }
     Ok(())
 }
 
-/// Event rows one insert writes (9 values a row).
+/// Event rows one insert writes (10 values a row).
 const EVENT_ROWS_PER_INSERT: usize = 100;
-/// Ledger entry rows one insert writes (3 values a row).
-const ENTRY_ROWS_PER_INSERT: usize = 300;
 
-/// An event's `events` and `ledger_entries` columns but its leaf index.
+/// An event's columns but its leaf index: the change, its full record, the
+/// salt and the ledger entry committing to the record.
 pub(crate) struct EventRow {
     id: String,
     kind: &'static str,

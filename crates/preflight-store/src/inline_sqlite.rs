@@ -12,7 +12,7 @@
 //! [`Store::checkpoint`] runs them off the hot path.
 
 use crate::{Store, StoreError};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ pub(crate) struct InlineSqlite {
     /// that none blocks its thread on the connection's lock.
     turn: tokio::sync::Mutex<()>,
     conn: Mutex<rusqlite::Connection>,
+    /// The write-ahead log's file, synced on its own by [`Store::sync_log`].
+    wal: PathBuf,
 }
 
 impl InlineSqlite {
@@ -45,9 +47,12 @@ impl InlineSqlite {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.set_prepared_statement_cache_capacity(32);
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
         Ok(Self {
             turn: tokio::sync::Mutex::new(()),
             conn: Mutex::new(conn),
+            wal: wal.into(),
         })
     }
 
@@ -103,6 +108,28 @@ impl Store {
             }
             tokio::time::sleep(BUSY_RETRY).await;
         }
+    }
+
+    /// Makes every commit made so far durable without taking SQLite's
+    /// write lock, so that no writer waits for the disk meanwhile: syncs the
+    /// write-ahead log's file, on a blocking thread. A commit's pages are in
+    /// that file or, once a checkpoint moved them, in the database file,
+    /// which the checkpoint synced before the log could be restarted. `None`
+    /// on PostgreSQL, where a synced commit does this.
+    pub(crate) async fn sync_log(&self) -> Option<Result<(), StoreError>> {
+        let wal = self.inline.as_ref()?.wal.clone();
+        let synced = tokio::task::spawn_blocking(move || match std::fs::File::open(&wal) {
+            Ok(file) => file.sync_data(),
+            // No log: every commit is in the database file, synced.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err),
+        })
+        .await;
+        Some(match synced {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(StoreError::corrupt("write-ahead log", err)),
+            Err(err) => Err(StoreError::corrupt("write-ahead log", err)),
+        })
     }
 
     /// Copies committed pages from the write-ahead log into the database

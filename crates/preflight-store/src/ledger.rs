@@ -57,7 +57,7 @@ impl Store {
     /// Entries `from..to` (leaf data), in index order.
     pub async fn ledger_entries(&self, from: u64, to: u64) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
-            "SELECT idx, entry FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            "SELECT leaf_index, entry FROM events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index",
         )
         .bind(to_i64(from)?)
         .bind(to_i64(to)?)
@@ -65,7 +65,7 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for (expected, row) in (from..).zip(&rows) {
-            if to_u64(row.try_get("idx")?)? != expected {
+            if to_u64(row.try_get("leaf_index")?)? != expected {
                 return Err(StoreError::corrupt(
                     "ledger",
                     format!("entry {expected} is missing"),
@@ -99,7 +99,10 @@ impl Store {
     }
 
     /// Records an integration step: the tiles for the new size and its signed
-    /// checkpoint, only if nobody integrated past `old_size` meanwhile.
+    /// checkpoint, only if nobody integrated past `old_size` meanwhile. The
+    /// entries integrated (read before the call) are durable before the
+    /// checkpoint can be read, and so is every write committed before them
+    /// unsynced (`begin_deferred`, the call journal).
     pub async fn ledger_integrate(
         &self,
         old_size: u64,
@@ -107,6 +110,12 @@ impl Store {
         tiles: &[StoredTile],
         checkpoint_note: &str,
     ) -> Result<(), StoreError> {
+        if let Some(synced) = self.sync_log().await {
+            synced?;
+            return self
+                .ledger_integrate_sqlite(old_size, new_size, tiles, checkpoint_note)
+                .await;
+        }
         let mut tx = self.begin().await?;
         let done = sqlx::query(
             "UPDATE ledger_progress SET integrated_size = $1 WHERE id = 1 AND integrated_size = $2",
@@ -144,6 +153,56 @@ impl Store {
         Ok(())
     }
 
+    /// [`Store::ledger_integrate`] on SQLite, once the entries are synced:
+    /// one transaction on the inline connection, committed without waiting
+    /// for the disk. A crash may lose it, never the entries it integrates,
+    /// and integrating them again signs the same checkpoint.
+    async fn ledger_integrate_sqlite(
+        &self,
+        old_size: u64,
+        new_size: u64,
+        tiles: &[StoredTile],
+        checkpoint_note: &str,
+    ) -> Result<(), StoreError> {
+        let (old_size, new_size) = (to_i64(old_size)?, to_i64(new_size)?);
+        let tiles = tiles
+            .iter()
+            .map(|t| {
+                Ok((
+                    i64::from(t.level),
+                    to_i64(t.index)?,
+                    i64::from(t.width),
+                    B64.encode(&t.hashes),
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let created_at = time::encode(Utc::now());
+        let written = self.inline_write(false, |tx| {
+            let done = tx
+                .prepare_cached(
+                    "UPDATE ledger_progress SET integrated_size = ?1 WHERE id = 1 AND integrated_size = ?2",
+                )?
+                .execute(rusqlite::params![new_size, old_size])?;
+            if done == 0 {
+                return Err(StoreError::Concurrent("ledger"));
+            }
+            let mut replace = tx.prepare_cached(
+                "INSERT OR REPLACE INTO ledger_tiles (level, idx, width, hashes) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (level, index, width, hashes) in &tiles {
+                replace.execute(rusqlite::params![level, index, width, hashes])?;
+            }
+            tx.prepare_cached(
+                "INSERT INTO ledger_checkpoints (size, note, created_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(rusqlite::params![new_size, checkpoint_note, created_at])?;
+            Ok(())
+        });
+        written
+            .await
+            .unwrap_or_else(|| Err(StoreError::corrupt("SQLite connection", "not open")))
+    }
+
     /// Replaces the latest checkpoint note (to add witness cosignatures).
     pub async fn ledger_replace_checkpoint(&self, size: u64, note: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE ledger_checkpoints SET note = $1 WHERE size = $2")
@@ -170,9 +229,8 @@ impl Store {
         submission: SubmissionId,
     ) -> Result<Vec<LedgerEvent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT e.record, e.salt, e.leaf_index, l.entry FROM events e \
-             JOIN ledger_entries l ON l.idx = e.leaf_index \
-             WHERE e.submission_id = $1 ORDER BY e.leaf_index",
+            "SELECT record, salt, leaf_index, entry FROM events \
+             WHERE submission_id = $1 AND entry IS NOT NULL ORDER BY leaf_index",
         )
         .bind(submission.to_string())
         .fetch_all(&self.pool)

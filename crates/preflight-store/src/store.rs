@@ -142,8 +142,9 @@ impl Store {
 
     /// Starts a write transaction whose commit is not synced to disk at once:
     /// it survives a crash of the process, and reaches the disk with the next
-    /// synced commit (the ledger integrator's, at least once a second while
-    /// entries arrive), never after a checkpoint that covers it is published.
+    /// synced commit or log sync (the ledger integrator's, at least once a
+    /// second while entries arrive), never after a checkpoint that covers it
+    /// is published.
     /// On SQLite the connection runs with `synchronous = NORMAL` for this
     /// transaction only; on PostgreSQL `synchronous_commit` is off for it.
     pub(crate) async fn begin_deferred(&self) -> Result<DeferredTx, StoreError> {

@@ -730,7 +730,7 @@ async fn calls_fail_closed_without_the_ledger(h: &Harness) {
     let pool = sqlx::AnyPool::connect(&h.database_url)
         .await
         .expect("connect");
-    sqlx::query("ALTER TABLE ledger_entries RENAME TO ledger_entries_unwritable")
+    sqlx::query("ALTER TABLE ledger_state RENAME TO ledger_state_unwritable")
         .execute(&pool)
         .await
         .expect("break the ledger");
@@ -739,7 +739,7 @@ async fn calls_fail_closed_without_the_ledger(h: &Harness) {
         assert_eq!(resp.status, 503, "{}", resp.text);
         assert_eq!(code(&resp), "audit_unavailable");
         assert!(
-            !resp.text.contains("ledger_entries"),
+            !resp.text.contains("ledger_state"),
             "an internal detail leaked: {}",
             resp.text
         );
@@ -749,7 +749,7 @@ async fn calls_fail_closed_without_the_ledger(h: &Harness) {
         0,
         "the upstream was called without a ledger entry"
     );
-    sqlx::query("ALTER TABLE ledger_entries_unwritable RENAME TO ledger_entries")
+    sqlx::query("ALTER TABLE ledger_state_unwritable RENAME TO ledger_state")
         .execute(&pool)
         .await
         .expect("mend the ledger");

@@ -246,7 +246,7 @@ async fn changes_fail_closed_without_the_ledger(h: &Harness) {
     let pool = sqlx::AnyPool::connect(&h.database_url)
         .await
         .expect("connect");
-    sqlx::query("ALTER TABLE ledger_entries RENAME TO ledger_entries_unwritable")
+    sqlx::query("ALTER TABLE ledger_state RENAME TO ledger_state_unwritable")
         .execute(&pool)
         .await
         .expect("break the ledger");
@@ -265,11 +265,11 @@ async fn changes_fail_closed_without_the_ledger(h: &Harness) {
         "a change succeeded without its ledger entry: {status} {text}"
     );
     assert!(
-        !text.contains("ledger_entries"),
+        !text.contains("ledger_state"),
         "an internal detail leaked: {text}"
     );
 
-    sqlx::query("ALTER TABLE ledger_entries_unwritable RENAME TO ledger_entries")
+    sqlx::query("ALTER TABLE ledger_state_unwritable RENAME TO ledger_state")
         .execute(&pool)
         .await
         .expect("mend the ledger");

@@ -381,14 +381,16 @@ impl Ledger {
         assert_eq!(entries.len() as u64, written, "entries 0..{written}");
         let db = sqlx::AnyPool::connect(&instance.store_url()).await.unwrap();
 
-        let rows = sqlx::query("SELECT idx, event_id FROM ledger_entries ORDER BY idx")
-            .fetch_all(&db)
-            .await
-            .unwrap();
+        let rows = sqlx::query(
+            "SELECT leaf_index AS idx, id AS event_id FROM events WHERE entry IS NOT NULL ORDER BY leaf_index",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
         assert_eq!(
             rows.len() as u64,
             written,
-            "ledger_entries holds {} rows, the ledger says {written} were written",
+            "events hold {} ledger entries, the ledger says {written} were written",
             rows.len()
         );
         let parsed: Vec<LedgerEntry> = entries
