@@ -5,6 +5,7 @@
 
 mod auth;
 pub mod clearinghouse;
+mod connections;
 mod error;
 mod extract;
 mod flags;
@@ -24,7 +25,6 @@ pub use openapi::openapi_document;
 pub use state::AppState;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -64,14 +64,6 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Answers leave at once: streamed frames are small and must not wait for
-/// Nagle's algorithm.
-fn no_delay(stream: &mut tokio::net::TcpStream) {
-    if let Err(err) = stream.set_nodelay(true) {
-        tracing::debug!(error = %err, "TCP_NODELAY could not be set");
-    }
-}
-
 /// Only the gateway (`/v1/...`), `/healthz` and `/metrics`: a replica that
 /// scales model access alone, beside a full `serve` that integrates the ledger.
 pub fn gateway_app(state: AppState) -> Router {
@@ -95,10 +87,7 @@ pub async fn serve_gateway(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let gateway = state.gateway.clone();
-    let app = gateway_app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener.tap_io(no_delay), app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = connections::serve_router(listener, gateway_app(state), shutdown).await;
     gateway.close().await;
     served
 }
@@ -149,16 +138,14 @@ pub async fn serve(
         _ => None,
     };
     let gateway = state.gateway.clone();
-    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = app(state);
     // The worker stops as soon as the shutdown begins (its run is resumed
     // later), so that it does not keep calling a server that is draining.
     let shutdown = async move {
         shutdown.await;
         let _ = worker_stop_tx.send(true);
     };
-    let served = axum::serve(listener.tap_io(no_delay), app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = connections::serve_router(listener, app, shutdown).await;
     // Calls relayed before the stop are recorded before the ledger's last
     // integration.
     if let Some(worker) = worker
