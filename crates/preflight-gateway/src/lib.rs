@@ -18,6 +18,7 @@ mod models;
 mod refusal;
 mod relay;
 pub mod retention;
+mod sent_body;
 mod transcript;
 mod upstream;
 

@@ -7,6 +7,7 @@ use crate::limits::Permit;
 use crate::metrics::OutcomeLabel;
 use crate::metrics::TokenKindLabel;
 use crate::refusal::Refusal;
+use crate::sent_body::SentBody;
 use crate::transcript::{self, Transcript};
 use crate::upstream::Target;
 use axum::body::{Body, Bytes};
@@ -282,14 +283,18 @@ async fn relay(
     record.first_byte = Some(arrived.elapsed());
     let added = arrived.elapsed().saturating_sub(upstream_time);
     state.metrics.added_latency.observe(added.as_secs_f64());
-    record.finish("ok", 200, Some(answer));
+    // The call's end (its transcript and event) is recorded once the answer
+    // is on its way, not before.
+    let body = SentBody::new(Bytes::from(body), move || {
+        record.finish("ok", 200, Some(answer));
+    });
     Ok((
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body,
+        Body::new(body),
     )
         .into_response())
 }
