@@ -257,14 +257,18 @@ impl Journal {
             tokio::task::yield_now().await;
         }
         // No commit is under way while this caller holds the turn, so its
-        // start is still queued and the batch holds it.
-        Commit {
-            inner: Arc::clone(inner),
-            batch: inner.take(RIDE_ALONG),
-            turn: Some(turn),
-            done: false,
-        }
-        .run()
+        // start is still queued and the batch holds it. The commit's state
+        // lives on the heap while it runs: kept inline, every caller waiting
+        // here would carry its size.
+        Box::pin(
+            Commit {
+                inner: Arc::clone(inner),
+                batch: inner.take(RIDE_ALONG),
+                turn: Some(turn),
+                done: false,
+            }
+            .run(),
+        )
         .await;
         answer.await.map_err(gone)?
     }

@@ -184,9 +184,11 @@ async fn relay(
     };
 
     let sent = Instant::now();
+    // On the heap while it runs, so that calls waiting at other steps
+    // (most of them, at the journal) do not carry its size.
     let upstream = tokio::time::timeout(
         state.settings.first_byte_timeout,
-        target.post(&state.http, upstream_body),
+        Box::pin(target.post(&state.http, upstream_body)),
     )
     .await;
     let too_late = || {
