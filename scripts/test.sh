@@ -93,6 +93,9 @@ ensure_cargo_deny() {
 mkdir -p "$CARGO_TARGET_DIR"
 log "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+# No incremental caches in the shared target dir: every run is a fresh clone,
+# and they only grow (tens of GB after a few weeks of runs).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 stage fmt cargo fmt --all --check
 stage clippy cargo clippy --workspace --all-targets -- -D warnings
