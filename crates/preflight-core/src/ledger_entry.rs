@@ -47,15 +47,5 @@ pub fn commitment(salt: &[u8], record: &str) -> String {
     hasher.update(COMMITMENT_DOMAIN);
     hasher.update(salt);
     hasher.update(record.as_bytes());
-    hex_lower(&hasher.finalize())
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    hex::encode(hasher.finalize())
 }

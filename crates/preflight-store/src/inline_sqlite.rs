@@ -124,12 +124,9 @@ impl Store {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(err) => Err(err),
         })
-        .await;
-        Some(match synced {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(err)) => Err(StoreError::corrupt("write-ahead log", err)),
-            Err(err) => Err(StoreError::corrupt("write-ahead log", err)),
-        })
+        .await
+        .unwrap_or_else(|join| Err(std::io::Error::other(join)));
+        Some(synced.map_err(|err| sqlx::Error::Io(err).into()))
     }
 
     /// Copies committed pages from the write-ahead log into the database
