@@ -26,35 +26,60 @@ const MAX_CACHED: usize = 10_000;
 /// A live token's grant with its review and agreed terms, as last read.
 #[derive(Debug)]
 struct Looked {
-    read_at: Instant,
-    generation: u64,
     grant: GatewayGrant,
     submission: Submission,
     agreed: Option<AgreedTerms>,
 }
 
-/// Grants by token fingerprint. Only live tokens are kept; refusals are
-/// looked up each time.
+/// One token's entry: looked up once by the first call that needs it, while
+/// the calls arriving meanwhile wait for that lookup instead of making their
+/// own (a burst of a thousand calls reads the store once, not a thousand
+/// times).
+#[derive(Debug)]
+struct Slot {
+    made_at: Instant,
+    generation: u64,
+    looked: tokio::sync::OnceCell<Arc<Looked>>,
+}
+
+impl Slot {
+    fn is_fresh(&self, generation: u64) -> bool {
+        self.generation == generation && self.made_at.elapsed() < FRESH_FOR
+    }
+}
+
+/// Grants by token fingerprint. Only live tokens stay; a lookup that refused
+/// leaves nothing behind, so refusals are looked up each time.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AdmissionCache {
-    grants: Arc<Mutex<HashMap<String, Arc<Looked>>>>,
+    slots: Arc<Mutex<HashMap<String, Arc<Slot>>>>,
 }
 
 impl AdmissionCache {
-    fn get(&self, fingerprint: &str, generation: u64) -> Option<Arc<Looked>> {
-        let grants = self.grants.lock().unwrap_or_else(|e| e.into_inner());
-        grants
-            .get(fingerprint)
-            .filter(|l| l.generation == generation && l.read_at.elapsed() < FRESH_FOR)
-            .cloned()
+    /// The fresh slot of `fingerprint`, made if there is none.
+    fn slot(&self, fingerprint: &str, generation: u64) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = slots.get(fingerprint).filter(|s| s.is_fresh(generation)) {
+            return slot.clone();
+        }
+        if slots.len() >= MAX_CACHED {
+            slots.clear();
+        }
+        let slot = Arc::new(Slot {
+            made_at: Instant::now(),
+            generation,
+            looked: tokio::sync::OnceCell::new(),
+        });
+        slots.insert(fingerprint.to_owned(), slot.clone());
+        slot
     }
 
-    fn put(&self, fingerprint: String, looked: Arc<Looked>) {
-        let mut grants = self.grants.lock().unwrap_or_else(|e| e.into_inner());
-        if grants.len() >= MAX_CACHED {
-            grants.clear();
+    /// Forgets `slot` after its lookup refused, unless it was replaced.
+    fn forget(&self, fingerprint: &str, slot: &Arc<Slot>) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.get(fingerprint).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            slots.remove(fingerprint);
         }
-        grants.insert(fingerprint, looked);
     }
 }
 
@@ -106,12 +131,16 @@ pub(crate) async fn admit(state: &GatewayState, headers: &HeaderMap) -> Result<A
     let now = state.clock.now();
     let fingerprint = state.pepper.fingerprint(token);
     let generation = state.store.access_generation();
-    let looked = match state.admissions.get(&fingerprint, generation) {
-        Some(looked) => looked,
-        None => {
-            let looked = Arc::new(look_up(state, token, now, generation).await?);
-            state.admissions.put(fingerprint, looked.clone());
-            looked
+    let slot = state.admissions.slot(&fingerprint, generation);
+    let looked = match slot
+        .looked
+        .get_or_try_init(|| async { look_up(state, token, now).await.map(Arc::new) })
+        .await
+    {
+        Ok(looked) => looked.clone(),
+        Err(refusal) => {
+            state.admissions.forget(&fingerprint, &slot);
+            return Err(refusal);
         }
     };
     if looked.grant.expires_at <= now {
@@ -139,7 +168,6 @@ async fn look_up(
     state: &GatewayState,
     token: &str,
     now: chrono::DateTime<chrono::Utc>,
-    generation: u64,
 ) -> Result<Looked, Refusal> {
     let grant = match state
         .store
@@ -171,8 +199,6 @@ async fn look_up(
     let submission = state.store.submission(id).await.map_err(internal)?.value;
     let versions = state.store.terms_versions(id).await.map_err(internal)?;
     Ok(Looked {
-        read_at: Instant::now(),
-        generation,
         agreed: latest_agreed(&versions),
         grant,
         submission,
