@@ -50,7 +50,6 @@ pub fn app(state: AppState) -> Router {
             "/ledger/tile/{*rest}",
             axum::routing::get(routes::ledger::tile),
         )
-        .merge(preflight_gateway::router(state.gateway.clone()))
         .merge(taxii::router())
         .merge(web::router())
         .route("/healthz", axum::routing::get(routes::health::healthz))
@@ -61,6 +60,9 @@ pub fn app(state: AppState) -> Router {
             metrics::track,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        // Merged after the per-route metrics layer, so that it does not
+        // apply here: the gateway counts and times its calls itself.
+        .merge(preflight_gateway::router(state.gateway.clone()))
         .with_state(state)
 }
 
@@ -68,7 +70,6 @@ pub fn app(state: AppState) -> Router {
 /// scales model access alone, beside a full `serve` that integrates the ledger.
 pub fn gateway_app(state: AppState) -> Router {
     Router::new()
-        .merge(preflight_gateway::router(state.gateway.clone()))
         .route("/healthz", axum::routing::get(routes::health::healthz))
         .route("/metrics", axum::routing::get(metrics::render))
         .fallback(routes::health::not_found)
@@ -76,6 +77,7 @@ pub fn gateway_app(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .merge(preflight_gateway::router(state.gateway.clone()))
         .with_state(state)
 }
 
