@@ -12,14 +12,16 @@
 //! has run, the batch it took is committed by a task spawned for it, so
 //! that the others waiting on it still get their answer.
 
+use crate::ended_call::EndedCall;
 use preflight_store::{CallFinished, CallStarted, MasterKey, Store};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, OwnedMutexGuard, oneshot};
 use tokio::task::JoinHandle;
 
-/// Largest batch of finished calls one commit carries.
-const MAX_FINISHED: usize = 512;
+/// Largest batch of finished calls one commit carries: their transcripts
+/// are built for the commit, so this bounds how many exist at once.
+const MAX_FINISHED: usize = 64;
 
 /// Finished calls a commit of starts takes along only when at least this
 /// many are queued: a few finished calls would only slow the commit a
@@ -78,7 +80,7 @@ struct Batch {
     started: Vec<CallStarted>,
     /// One for each start, in the same order.
     replies: Vec<StartReply>,
-    finished: Vec<CallFinished>,
+    finished: Vec<EndedCall>,
 }
 
 impl Inner {
@@ -108,19 +110,42 @@ impl Inner {
     /// finished calls one by one, so that one bad record cannot take the
     /// others with it.
     async fn commit(&self, batch: &mut Batch) {
+        let finished = build(std::mem::take(&mut batch.finished));
+        self.commit_built(batch, finished).await;
+    }
+
+    /// Takes the queued starts and nothing else.
+    fn take_started(&self) -> Batch {
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        Batch {
+            started: std::mem::take(&mut queued.started),
+            replies: std::mem::take(&mut queued.replies),
+            finished: Vec::new(),
+        }
+    }
+
+    /// Takes up to [`MAX_FINISHED`] finished calls and nothing else.
+    fn take_finished(&self) -> Vec<EndedCall> {
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        let taken = queued.finished.len().min(MAX_FINISHED);
+        let rest = queued.finished.split_off(taken);
+        std::mem::replace(&mut queued.finished, rest)
+    }
+
+    /// [`Inner::commit`] of `batch`'s starts with `finished`, already built.
+    async fn commit_built(&self, batch: &mut Batch, finished: Vec<CallFinished>) {
         let mut result = self
             .store
-            .record_calls(&batch.started, &batch.finished, self.synced, &self.master)
+            .record_calls(&batch.started, &finished, self.synced, &self.master)
             .await;
-        if result.is_err() && !batch.finished.is_empty() {
+        if result.is_err() && !finished.is_empty() {
             if !batch.started.is_empty() {
                 result = self
                     .store
                     .record_calls_started(&batch.started, self.synced)
                     .await;
             }
-            self.finish_one_by_one(std::mem::take(&mut batch.finished))
-                .await;
+            self.finish_one_by_one(finished).await;
         }
         let result = result.map_err(|err| {
             tracing::error!(error = %err, calls = batch.started.len(), "recording calls failed; none is sent upstream");
@@ -165,6 +190,11 @@ impl Inner {
             }
         });
     }
+}
+
+/// The calls as the store records them, their transcripts built now.
+fn build(ended: Vec<EndedCall>) -> Vec<CallFinished> {
+    ended.into_iter().map(EndedCall::into_finished).collect()
 }
 
 /// A batch taken by the caller holding the turn. Dropped before its commit
@@ -274,7 +304,7 @@ impl Journal {
     }
 
     /// Queues the call's end for writing.
-    pub fn record_finish(&self, call: CallFinished) {
+    pub(crate) fn record_finish(&self, call: EndedCall) {
         let inner = &self.inner;
         let first = {
             let mut queued = inner.queued.lock().unwrap_or_else(|e| e.into_inner());
@@ -320,12 +350,15 @@ async fn write_finished(inner: Arc<Inner>) {
         }
         loop {
             tokio::time::sleep(FINISH_WINDOW).await;
-            let turn = inner.turn.lock().await;
-            let mut batch = inner.take(1);
-            if batch.started.is_empty() && batch.finished.is_empty() {
+            // Transcripts are built before the turn is taken, so that a
+            // start arriving meanwhile does not wait for them.
+            let finished = build(inner.take_finished());
+            if finished.is_empty() {
                 break;
             }
-            inner.commit(&mut batch).await;
+            let turn = inner.turn.lock().await;
+            let mut starts = inner.take_started();
+            inner.commit_built(&mut starts, finished).await;
             drop(turn);
             if inner.stopped.load(Ordering::Acquire) {
                 return;

@@ -11,12 +11,14 @@
 
 mod admission;
 mod clock;
+mod ended_call;
 mod journal;
 mod limits;
 mod metrics;
 mod models;
 mod refusal;
 mod relay;
+mod relayed_frames;
 pub mod retention;
 mod sent_body;
 mod transcript;

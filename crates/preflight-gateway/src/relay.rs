@@ -3,12 +3,13 @@
 
 use crate::GatewayState;
 use crate::admission::{admit, internal};
+use crate::ended_call::EndedCall;
 use crate::limits::Permit;
 use crate::metrics::OutcomeLabel;
 use crate::metrics::TokenKindLabel;
 use crate::refusal::Refusal;
+use crate::relayed_frames::RelayedFrames;
 use crate::sent_body::SentBody;
-use crate::transcript::{self, Transcript};
 use crate::upstream::Target;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -20,7 +21,7 @@ use preflight_chat::sse::SseParser;
 use preflight_chat::translate::{self, StreamTranslator};
 use preflight_core::event::{Event, EventKind};
 use preflight_core::submission::UpstreamKind;
-use preflight_store::{CallFinished, CallStarted};
+use preflight_store::CallStarted;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -177,7 +178,7 @@ async fn relay(
         prompt_guess,
         permit: Some(permit),
         first_byte: None,
-        stream_bytes: Vec::new(),
+        relayed: RelayedFrames::default(),
         content_chunks: 0,
         usage: None,
         finished: false,
@@ -453,7 +454,8 @@ struct CallRecord {
     prompt_guess: u64,
     permit: Option<Permit>,
     first_byte: Option<Duration>,
-    stream_bytes: Vec<u8>,
+    /// The stream's pieces as relayed, kept for the transcript.
+    relayed: RelayedFrames,
     content_chunks: u64,
     usage: Option<Usage>,
     finished: bool,
@@ -488,28 +490,6 @@ impl CallRecord {
         let total = self.arrived.elapsed();
         let finished_at =
             self.started_at + chrono::Duration::from_std(total).unwrap_or(chrono::Duration::zero());
-        let stream_bytes = std::mem::take(&mut self.stream_bytes);
-        let stream = (!stream_bytes.is_empty()).then(|| String::from_utf8_lossy(&stream_bytes));
-        let transcript = Transcript {
-            call_id: self.id,
-            submission_id: self.submission_id,
-            model: &self.model,
-            request: transcript::request_json(&self.request),
-            response: transcript::Answer {
-                status,
-                outcome,
-                body: answer.as_ref(),
-                stream: stream.as_deref(),
-            },
-            usage,
-            usage_source,
-            timing: transcript::Timing {
-                started_at: self.started_at,
-                first_byte_ms: self.first_byte.map(|d| d.as_secs_f64() * 1e3),
-                total_ms: total.as_secs_f64() * 1e3,
-            },
-        }
-        .to_bytes();
         if let Some(permit) = self.permit.take() {
             permit.settle(usage.prompt_tokens + usage.completion_tokens);
         }
@@ -529,32 +509,22 @@ impl CallRecord {
             .tokens
             .get_or_create(&TokenKindLabel { kind: "completion" })
             .inc_by(usage.completion_tokens);
-        let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        self.state.journal.record_finish(CallFinished {
+        self.state.journal.record_finish(EndedCall {
             id: self.id,
             submission_id: self.submission_id,
+            user: self.user,
+            model: std::mem::take(&mut self.model),
+            started_at: self.started_at,
             finished_at,
             outcome: outcome.to_owned(),
-            http_status: status,
-            prompt_tokens: usage.prompt_tokens,
-            completion_tokens: usage.completion_tokens,
-            first_byte_ms: self.first_byte.map(ms),
-            total_ms: ms(total),
-            transcript,
-            event: Event::new(
-                EventKind::ModelCallFinished,
-                Some(self.submission_id),
-                Some(self.user),
-                finished_at,
-                json!({
-                    "call_id": self.id,
-                    "outcome": outcome,
-                    "http_status": status,
-                    "prompt_tokens": usage.prompt_tokens,
-                    "completion_tokens": usage.completion_tokens,
-                    "usage_source": usage_source,
-                }),
-            ),
+            status,
+            request: std::mem::take(&mut self.request),
+            answer,
+            relayed: std::mem::take(&mut self.relayed),
+            usage,
+            usage_source,
+            first_byte: self.first_byte,
+            total,
         });
     }
 }
@@ -648,7 +618,7 @@ impl StreamRelay {
                     }
                     self.target.scrub(&mut out);
                     self.mark_first_byte();
-                    self.record.stream_bytes.extend_from_slice(&out);
+                    self.record.relayed.push(&out);
                     if let Some(refusal) = self.failure.take() {
                         self.ended = true;
                         self.record
@@ -815,7 +785,7 @@ impl StreamRelay {
         self.ended = true;
         let frame = error_frame(&refusal);
         self.mark_first_byte();
-        self.record.stream_bytes.extend_from_slice(&frame);
+        self.record.relayed.push(&frame);
         self.record
             .finish(refusal.code, refusal.status.as_u16(), None);
         Some(frame)

@@ -511,10 +511,10 @@ async fn calls_are_recorded_and_shredded(h: &Harness) {
         read["request"]["messages"][0]["content"],
         "Name one port scanner."
     );
-    assert!(
-        read["response"]["stream"]
-            .as_str()
-            .is_some_and(|s| s.contains("[DONE]")),
+    // The transcript keeps the stream exactly as the caller received it.
+    assert_eq!(
+        read["response"]["stream"].as_str(),
+        Some(streamed.text.as_str()),
         "{read}"
     );
     assert!(read["timing"]["total_ms"].as_f64().is_some(), "{read}");
