@@ -1,7 +1,9 @@
-//! A call that has ended, as it waits in the journal's queue. Its
-//! transcript is built only when the call is written: when a thousand
-//! streams end together, the queue holds their relayed frames in their
-//! compact form, and only the batch being written holds full transcripts.
+//! A call that has ended, as it waits in the journal's queue. A plain
+//! call's transcript is small and built when the call ends, outside the
+//! journal's commits. A stream's is built only when the call is written:
+//! when a thousand streams end together, the queue holds their relayed
+//! frames in their compact form, and only the batch being written holds
+//! full transcripts.
 
 use crate::relayed_frames::RelayedFrames;
 use crate::transcript::{self, Transcript};
@@ -15,7 +17,37 @@ use std::time::Duration;
 use uuid::Uuid;
 
 #[derive(Debug)]
-pub(crate) struct EndedCall {
+pub(crate) enum EndedCall {
+    Built(CallFinished),
+    Streamed(CallEnd),
+}
+
+impl EndedCall {
+    /// Builds a plain call's record now and keeps a stream's for later.
+    pub(crate) fn new(end: CallEnd) -> Self {
+        if end.relayed.is_empty() {
+            Self::Built(end.into_finished())
+        } else {
+            Self::Streamed(end)
+        }
+    }
+
+    pub(crate) fn is_built(&self) -> bool {
+        matches!(self, Self::Built(_))
+    }
+
+    /// The call as the store records it.
+    pub(crate) fn into_finished(self) -> CallFinished {
+        match self {
+            Self::Built(finished) => finished,
+            Self::Streamed(end) => end.into_finished(),
+        }
+    }
+}
+
+/// What is known of a call when it ends.
+#[derive(Debug)]
+pub(crate) struct CallEnd {
     pub id: Uuid,
     pub submission_id: SubmissionId,
     pub user: UserId,
@@ -36,7 +68,7 @@ pub(crate) struct EndedCall {
     pub total: Duration,
 }
 
-impl EndedCall {
+impl CallEnd {
     /// The call as the store records it, its transcript built now.
     pub(crate) fn into_finished(self) -> CallFinished {
         let stream_bytes = (!self.relayed.is_empty()).then(|| self.relayed.into_bytes());

@@ -19,9 +19,12 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, OwnedMutexGuard, oneshot};
 use tokio::task::JoinHandle;
 
-/// Largest batch of finished calls one commit carries: their transcripts
-/// are built for the commit, so this bounds how many exist at once.
-const MAX_FINISHED: usize = 64;
+/// Largest batch of finished calls one commit carries.
+const MAX_FINISHED: usize = 512;
+
+/// Most streams whose transcripts one commit builds (see
+/// [`EndedCall`]): this bounds how many exist at once.
+const MAX_UNBUILT: usize = 64;
 
 /// Finished calls a commit of starts takes along only when at least this
 /// many are queued: a few finished calls would only slow the commit a
@@ -91,11 +94,8 @@ impl Inner {
         let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
         let finished = if queued.finished.len() < min_finished.max(1) && queued.started.len() < 2 {
             Vec::new()
-        } else if queued.finished.len() > MAX_FINISHED {
-            let rest = queued.finished.split_off(MAX_FINISHED);
-            std::mem::replace(&mut queued.finished, rest)
         } else {
-            std::mem::take(&mut queued.finished)
+            take_finished(&mut queued.finished)
         };
         Batch {
             started: std::mem::take(&mut queued.started),
@@ -124,12 +124,10 @@ impl Inner {
         }
     }
 
-    /// Takes up to [`MAX_FINISHED`] finished calls and nothing else.
+    /// Takes finished calls and nothing else.
     fn take_finished(&self) -> Vec<EndedCall> {
         let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        let taken = queued.finished.len().min(MAX_FINISHED);
-        let rest = queued.finished.split_off(taken);
-        std::mem::replace(&mut queued.finished, rest)
+        take_finished(&mut queued.finished)
     }
 
     /// [`Inner::commit`] of `batch`'s starts with `finished`, already built.
@@ -190,6 +188,22 @@ impl Inner {
             }
         });
     }
+}
+
+/// The oldest finished calls of `queue`: at most [`MAX_FINISHED`], with at
+/// most [`MAX_UNBUILT`] transcripts still to build.
+fn take_finished(queue: &mut Vec<EndedCall>) -> Vec<EndedCall> {
+    let mut unbuilt = 0;
+    let taken = queue
+        .iter()
+        .take(MAX_FINISHED)
+        .take_while(|call| {
+            unbuilt += usize::from(!call.is_built());
+            unbuilt <= MAX_UNBUILT
+        })
+        .count();
+    let rest = queue.split_off(taken);
+    std::mem::replace(queue, rest)
 }
 
 /// The calls as the store records them, their transcripts built now.
@@ -364,5 +378,52 @@ async fn write_finished(inner: Arc<Inner>) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ended_call::CallEnd;
+    use crate::relayed_frames::RelayedFrames;
+    use preflight_core::ids::{SubmissionId, UserId};
+
+    fn ended(streamed: bool) -> EndedCall {
+        let mut relayed = RelayedFrames::default();
+        if streamed {
+            relayed.push(b"data: [DONE]\n\n");
+        }
+        EndedCall::new(CallEnd {
+            id: uuid::Uuid::new_v4(),
+            submission_id: SubmissionId::new(),
+            user: UserId::new(),
+            model: "m".to_owned(),
+            started_at: chrono::Utc::now(),
+            finished_at: chrono::Utc::now(),
+            outcome: "ok".to_owned(),
+            status: 200,
+            request: Box::from(&b"{}"[..]),
+            answer: None,
+            relayed,
+            usage: Default::default(),
+            usage_source: "none",
+            first_byte: None,
+            total: std::time::Duration::ZERO,
+        })
+    }
+
+    #[test]
+    fn a_commit_builds_a_bounded_number_of_stream_transcripts() {
+        let mut queue: Vec<EndedCall> = (0..200).map(|i| ended(i % 2 == 0)).collect();
+        let first = queue[0].is_built();
+        let taken = take_finished(&mut queue);
+        assert_eq!(taken.iter().filter(|c| !c.is_built()).count(), MAX_UNBUILT);
+        assert_eq!(taken.len(), 2 * MAX_UNBUILT, "oldest first, in order");
+        assert_eq!(taken[0].is_built(), first);
+        assert_eq!(queue.len(), 200 - taken.len());
+
+        let mut plain: Vec<EndedCall> = (0..MAX_FINISHED + 3).map(|_| ended(false)).collect();
+        assert_eq!(take_finished(&mut plain).len(), MAX_FINISHED);
+        assert_eq!(plain.len(), 3);
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::GatewayState;
 use crate::admission::{admit, internal};
-use crate::ended_call::EndedCall;
+use crate::ended_call::{CallEnd, EndedCall};
 use crate::limits::Permit;
 use crate::metrics::OutcomeLabel;
 use crate::metrics::TokenKindLabel;
@@ -509,7 +509,7 @@ impl CallRecord {
             .tokens
             .get_or_create(&TokenKindLabel { kind: "completion" })
             .inc_by(usage.completion_tokens);
-        self.state.journal.record_finish(EndedCall {
+        self.state.journal.record_finish(EndedCall::new(CallEnd {
             id: self.id,
             submission_id: self.submission_id,
             user: self.user,
@@ -525,7 +525,7 @@ impl CallRecord {
             usage_source,
             first_byte: self.first_byte,
             total,
-        });
+        }));
     }
 }
 
