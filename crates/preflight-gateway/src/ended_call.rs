@@ -10,8 +10,8 @@ use crate::transcript::{self, Transcript};
 use chrono::{DateTime, Utc};
 use preflight_chat::openai::Usage;
 use preflight_core::event::{Event, EventKind};
-use preflight_core::ids::{SubmissionId, UserId};
-use preflight_store::CallFinished;
+use preflight_core::ids::SubmissionId;
+use preflight_store::{CallFinished, CallOrigin};
 use serde_json::{Value, json};
 use std::time::Duration;
 use uuid::Uuid;
@@ -50,9 +50,8 @@ impl EndedCall {
 pub(crate) struct CallEnd {
     pub id: Uuid,
     pub submission_id: SubmissionId,
-    pub user: UserId,
+    pub origin: CallOrigin,
     pub model: String,
-    pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
     pub outcome: String,
     pub status: u16,
@@ -87,7 +86,7 @@ impl CallEnd {
             usage: self.usage,
             usage_source: self.usage_source,
             timing: transcript::Timing {
-                started_at: self.started_at,
+                started_at: self.origin.started_at,
                 first_byte_ms: self.first_byte.map(|d| d.as_secs_f64() * 1e3),
                 total_ms: self.total.as_secs_f64() * 1e3,
             },
@@ -98,6 +97,7 @@ impl CallEnd {
         CallFinished {
             id: self.id,
             submission_id: self.submission_id,
+            origin: self.origin,
             finished_at: self.finished_at,
             http_status: self.status,
             prompt_tokens: usage.prompt_tokens,
@@ -108,7 +108,7 @@ impl CallEnd {
             event: Event::new(
                 EventKind::ModelCallFinished,
                 Some(self.submission_id),
-                Some(self.user),
+                Some(self.origin.user_id),
                 self.finished_at,
                 json!({
                     "call_id": self.id,

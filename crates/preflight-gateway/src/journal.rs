@@ -386,7 +386,8 @@ mod tests {
     use super::*;
     use crate::ended_call::CallEnd;
     use crate::relayed_frames::RelayedFrames;
-    use preflight_core::ids::{SubmissionId, UserId};
+    use preflight_core::ids::{OrgId, SubmissionId, TokenId, UserId};
+    use preflight_store::CallOrigin;
 
     fn ended(streamed: bool) -> EndedCall {
         let mut relayed = RelayedFrames::default();
@@ -396,9 +397,15 @@ mod tests {
         EndedCall::new(CallEnd {
             id: uuid::Uuid::new_v4(),
             submission_id: SubmissionId::new(),
-            user: UserId::new(),
+            origin: CallOrigin {
+                org_id: OrgId::new(),
+                user_id: UserId::new(),
+                token_id: TokenId::new(),
+                phase: "government",
+                streamed,
+                started_at: chrono::Utc::now(),
+            },
             model: "m".to_owned(),
-            started_at: chrono::Utc::now(),
             finished_at: chrono::Utc::now(),
             outcome: "ok".to_owned(),
             status: 200,

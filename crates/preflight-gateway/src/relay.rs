@@ -15,13 +15,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use preflight_chat::openai::{ChatRequest, Usage};
 use preflight_chat::sse::SseParser;
 use preflight_chat::translate::{self, StreamTranslator};
 use preflight_core::event::{Event, EventKind};
 use preflight_core::submission::UpstreamKind;
-use preflight_store::CallStarted;
+use preflight_store::{CallOrigin, CallStarted};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -139,15 +138,18 @@ async fn relay(
     let call_id = Uuid::now_v7();
     let started_at = state.clock.now();
     let user = admission.grant.user.id;
-    let started = CallStarted {
-        id: call_id,
-        submission_id: submission.id,
+    let origin = CallOrigin {
         org_id: org,
         user_id: user,
         token_id: admission.grant.token_id,
-        phase: admission.phase.as_str().to_owned(),
+        phase: admission.phase.as_str(),
         streamed,
         started_at,
+    };
+    let started = CallStarted {
+        id: call_id,
+        submission_id: submission.id,
+        origin,
         event: Event::new(
             EventKind::ModelCalled,
             Some(submission.id),
@@ -169,11 +171,9 @@ async fn relay(
         state: state.clone(),
         id: call_id,
         submission_id: submission.id,
-        user,
+        origin,
         model: submission.model_name.clone(),
-        started_at,
         arrived,
-        streamed,
         request: Box::from(&body[..]),
         prompt_guess,
         permit: Some(permit),
@@ -273,7 +273,7 @@ async fn relay(
         target.kind,
         &bytes,
         &record.model,
-        record.started_at.timestamp(),
+        record.origin.started_at.timestamp(),
     ) {
         Ok(answer) => answer,
         Err(refusal) => {
@@ -444,11 +444,9 @@ struct CallRecord {
     state: GatewayState,
     id: Uuid,
     submission_id: preflight_core::ids::SubmissionId,
-    user: preflight_core::ids::UserId,
+    origin: CallOrigin,
     model: String,
-    started_at: DateTime<Utc>,
     arrived: Instant,
-    streamed: bool,
     /// The caller's request body, as sent.
     request: Box<[u8]>,
     prompt_guess: u64,
@@ -488,8 +486,8 @@ impl CallRecord {
         self.finished = true;
         let (usage, usage_source) = self.settled_usage();
         let total = self.arrived.elapsed();
-        let finished_at =
-            self.started_at + chrono::Duration::from_std(total).unwrap_or(chrono::Duration::zero());
+        let finished_at = self.origin.started_at
+            + chrono::Duration::from_std(total).unwrap_or(chrono::Duration::zero());
         if let Some(permit) = self.permit.take() {
             permit.settle(usage.prompt_tokens + usage.completion_tokens);
         }
@@ -498,7 +496,7 @@ impl CallRecord {
             .calls
             .get_or_create(&OutcomeLabel {
                 outcome: outcome.to_owned(),
-                streamed: self.streamed,
+                streamed: self.origin.streamed,
             })
             .inc();
         metrics
@@ -512,9 +510,8 @@ impl CallRecord {
         self.state.journal.record_finish(EndedCall::new(CallEnd {
             id: self.id,
             submission_id: self.submission_id,
-            user: self.user,
+            origin: self.origin,
             model: std::mem::take(&mut self.model),
-            started_at: self.started_at,
             finished_at,
             outcome: outcome.to_owned(),
             status,
@@ -565,7 +562,7 @@ fn stream_response(
     let translator = (target.kind == UpstreamKind::AnthropicMessages).then(|| {
         StreamTranslator::new(
             &record.model,
-            record.started_at.timestamp(),
+            record.origin.started_at.timestamp(),
             client_wants_usage,
         )
     });

@@ -11,8 +11,8 @@ use preflight_core::event::Event;
 use preflight_core::ids::{OrgId, SubmissionId, TokenId, UserId};
 use rand::RngCore;
 use serde::Serialize;
-use sqlx::AnyConnection;
 use sqlx::Row;
+use std::collections::HashSet;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -52,18 +52,29 @@ pub struct GatewayTokenRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// A call about to go upstream.
+/// Who made a call, how and when it started: what its row takes from its
+/// start.
+#[derive(Clone, Copy, Debug)]
+pub struct CallOrigin {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub token_id: TokenId,
+    pub phase: &'static str,
+    pub streamed: bool,
+    pub started_at: DateTime<Utc>,
+}
+
+/// A call about to go upstream. Its start is recorded by its ledger event
+/// alone; the call's row is written once, complete, when it ends (a row
+/// written at the start and grown by its transcript at the end cost every
+/// call a second index entry and split the table's pages).
 #[derive(Clone, Debug)]
 pub struct CallStarted {
     pub id: Uuid,
     pub submission_id: SubmissionId,
-    pub org_id: OrgId,
-    pub user_id: UserId,
-    pub token_id: TokenId,
-    pub phase: String,
-    pub streamed: bool,
-    pub started_at: DateTime<Utc>,
-    /// The `model_called` event, committed with the call row.
+    pub origin: CallOrigin,
+    /// The `model_called` event; its details name the call, the
+    /// organisation, the token, the phase and whether it streams.
     pub event: Event,
 }
 
@@ -73,6 +84,7 @@ pub struct CallStarted {
 pub struct CallFinished {
     pub id: Uuid,
     pub submission_id: SubmissionId,
+    pub origin: CallOrigin,
     pub finished_at: DateTime<Utc>,
     pub outcome: String,
     pub http_status: u16,
@@ -291,8 +303,9 @@ impl Store {
         Ok(())
     }
 
-    /// Records calls about to go upstream, each with its ledger entry, in one
-    /// transaction (group commit): all of them or none. With `synced`, the
+    /// Records calls about to go upstream, each by its ledger event (their
+    /// rows are written when they end), in one transaction (group commit):
+    /// all of them or none. With `synced`, the
     /// commit waits for the disk; otherwise it is committed for every reader
     /// and survives a crash of the process, and reaches the disk with the
     /// next synced commit (see [`Store::begin_deferred`]).
@@ -307,13 +320,14 @@ impl Store {
         if self.backend() == crate::Backend::Sqlite {
             return self.record_calls_sqlite(calls, &[], &[], synced).await;
         }
+        let events: Vec<&Event> = calls.iter().map(|c| &c.event).collect();
         if synced {
             let mut tx = self.begin().await?;
-            insert_started(&mut tx, calls).await?;
+            events::append_all(&mut tx, &events).await?;
             tx.commit().await?;
         } else {
             let mut tx = self.begin_deferred().await?;
-            insert_started(tx.conn(), calls).await?;
+            events::append_all(tx.conn(), &events).await?;
             tx.commit().await?;
         }
         Ok(())
@@ -344,8 +358,9 @@ impl Store {
         self.record_calls_finished(finished, master).await
     }
 
-    /// Completes calls: usage, timing, outcome and the transcript sealed
-    /// under each review's data key, with a ledger entry each, in one
+    /// Writes ended calls' rows: who called, usage, timing, outcome and the
+    /// transcript sealed under each review's data key, with a ledger entry
+    /// each, in one
     /// transaction, committed without waiting for the disk (synced with the
     /// next synced commit, as call starts are; see [`Store::begin_deferred`]).
     pub async fn record_calls_finished(
@@ -386,10 +401,18 @@ impl Store {
                 )?),
                 None => None,
             };
-            sqlx::query(
-                "UPDATE model_calls SET finished_at = $1, outcome = $2, http_status = $3, prompt_tokens = $4, \
-                 completion_tokens = $5, first_byte_ms = $6, total_ms = $7, transcript = $8 WHERE id = $9",
-            )
+            sqlx::query(&format!(
+                "INSERT INTO model_calls ({CALL_COLUMNS}, transcript) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            ))
+            .bind(call.id.to_string())
+            .bind(call.submission_id.to_string())
+            .bind(call.origin.org_id.to_string())
+            .bind(call.origin.user_id.to_string())
+            .bind(call.origin.token_id.to_string())
+            .bind(call.origin.phase)
+            .bind(i64::from(call.origin.streamed))
+            .bind(time::encode(call.origin.started_at))
             .bind(time::encode(call.finished_at))
             .bind(&call.outcome)
             .bind(i64::from(call.http_status))
@@ -398,7 +421,6 @@ impl Store {
             .bind(call.first_byte_ms.map(to_i64))
             .bind(to_i64(call.total_ms))
             .bind(sealed)
-            .bind(call.id.to_string())
             .execute(tx.conn())
             .await?;
         }
@@ -409,34 +431,43 @@ impl Store {
     }
 
     /// Calls to the model under `submission`, oldest first; only `org`'s
-    /// when given.
+    /// when given. Calls under way (or cut off by a crash) are listed as
+    /// `started`, from their ledger events.
     pub async fn model_calls(
         &self,
         submission: SubmissionId,
         org: Option<OrgId>,
     ) -> Result<Vec<ModelCall>, StoreError> {
-        let columns = "id, submission_id, org_id, user_id, token_id, phase, streamed, started_at, finished_at, \
-                       outcome, http_status, prompt_tokens, completion_tokens, first_byte_ms, total_ms";
         let rows = match org {
-            Some(org) => {
-                sqlx::query(&format!(
-                    "SELECT {columns} FROM model_calls WHERE submission_id = $1 AND org_id = $2 ORDER BY started_at, id"
-                ))
-                .bind(submission.to_string())
-                .bind(org.to_string())
-                .fetch_all(&self.pool)
-                .await?
-            }
+            Some(org) => sqlx::query(&format!(
+                "SELECT {CALL_COLUMNS} FROM model_calls WHERE submission_id = $1 AND org_id = $2"
+            ))
+            .bind(submission.to_string())
+            .bind(org.to_string())
+            .fetch_all(&self.pool)
+            .await?,
             None => {
                 sqlx::query(&format!(
-                    "SELECT {columns} FROM model_calls WHERE submission_id = $1 ORDER BY started_at, id"
+                    "SELECT {CALL_COLUMNS} FROM model_calls WHERE submission_id = $1"
                 ))
                 .bind(submission.to_string())
                 .fetch_all(&self.pool)
                 .await?
             }
         };
-        rows.iter().map(decode_call).collect()
+        let mut calls = rows
+            .iter()
+            .map(decode_call)
+            .collect::<Result<Vec<_>, _>>()?;
+        let ended: HashSet<Uuid> = calls.iter().map(|c| c.id).collect();
+        calls.extend(
+            self.calls_under_way(submission)
+                .await?
+                .into_iter()
+                .filter(|c| !ended.contains(&c.id) && org.is_none_or(|org| c.org_id == org)),
+        );
+        calls.sort_by_key(|c| (c.started_at, c.id));
+        Ok(calls)
     }
 
     /// One call, if it belongs to `submission`.
@@ -445,20 +476,24 @@ impl Store {
         submission: SubmissionId,
         call: Uuid,
     ) -> Result<ModelCall, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, submission_id, org_id, user_id, token_id, phase, streamed, started_at, finished_at, \
-             outcome, http_status, prompt_tokens, completion_tokens, first_byte_ms, total_ms \
-             FROM model_calls WHERE id = $1 AND submission_id = $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {CALL_COLUMNS} FROM model_calls WHERE id = $1 AND submission_id = $2"
+        ))
         .bind(call.to_string())
         .bind(submission.to_string())
         .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound {
-            what: "model call",
-            id: call.to_string(),
-        })?;
-        decode_call(&row)
+        .await?;
+        if let Some(row) = row {
+            return decode_call(&row);
+        }
+        self.calls_under_way(submission)
+            .await?
+            .into_iter()
+            .find(|c| c.id == call)
+            .ok_or_else(|| StoreError::NotFound {
+                what: "model call",
+                id: call.to_string(),
+            })
     }
 
     /// A call's transcript, opened in memory with the review's data key.
@@ -621,28 +656,10 @@ impl Store {
     }
 }
 
-async fn insert_started(conn: &mut AnyConnection, calls: &[CallStarted]) -> Result<(), StoreError> {
-    for call in calls {
-        sqlx::query(
-            "INSERT INTO model_calls (id, submission_id, org_id, user_id, token_id, phase, streamed, \
-             started_at, outcome, prompt_tokens, completion_tokens) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'started', 0, 0)",
-        )
-        .bind(call.id.to_string())
-        .bind(call.submission_id.to_string())
-        .bind(call.org_id.to_string())
-        .bind(call.user_id.to_string())
-        .bind(call.token_id.to_string())
-        .bind(&call.phase)
-        .bind(i64::from(call.streamed))
-        .bind(time::encode(call.started_at))
-        .execute(&mut *conn)
-        .await?;
-    }
-    let all: Vec<&Event> = calls.iter().map(|c| &c.event).collect();
-    events::append_all(conn, &all).await?;
-    Ok(())
-}
+/// The columns of a call's row but its transcript, in the order of the
+/// insert's placeholders.
+pub(crate) const CALL_COLUMNS: &str = "id, submission_id, org_id, user_id, token_id, phase, streamed, started_at, \
+                            finished_at, outcome, http_status, prompt_tokens, completion_tokens, first_byte_ms, total_ms";
 
 /// A SUM over no rows is NULL.
 fn sum(row: &sqlx::any::AnyRow, column: &str) -> Result<i64, StoreError> {

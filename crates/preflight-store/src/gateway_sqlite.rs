@@ -4,14 +4,15 @@
 //! call, so this is the gateway's hot path.
 
 use crate::events::{EventRow, append_inline};
-use crate::gateway::{to_i64, transcript_context};
+use crate::gateway::{CALL_COLUMNS, to_i64, transcript_context};
 use crate::{CallFinished, CallStarted, MasterKey, Store, StoreError, time};
 use preflight_core::ids::SubmissionId;
 use sqlx::Row;
 use std::collections::HashMap;
 
 impl Store {
-    /// [`Store::record_calls`] on SQLite: one transaction, the ended calls'
+    /// [`Store::record_calls`] on SQLite: one transaction of the started
+    /// calls' events, and the ended calls' rows and events, their
     /// transcripts already `sealed` (one for each, `None` where the review's
     /// data key is destroyed).
     pub(crate) async fn record_calls_sqlite(
@@ -28,32 +29,22 @@ impl Store {
             .map(EventRow::of)
             .collect::<Result<Vec<_>, _>>()?;
         let written = self.inline_write(synced, |tx| {
-            if !started.is_empty() {
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO model_calls (id, submission_id, org_id, user_id, token_id, phase, streamed, \
-                     started_at, outcome, prompt_tokens, completion_tokens) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'started', 0, 0)",
-                )?;
-                for call in started {
+            if !finished.is_empty() {
+                let mut insert = tx.prepare_cached(&format!(
+                    "INSERT INTO model_calls ({CALL_COLUMNS}, transcript) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                ))?;
+                for (call, sealed) in finished.iter().zip(sealed) {
+                    let origin = &call.origin;
                     insert.execute(rusqlite::params![
                         call.id.to_string(),
                         call.submission_id.to_string(),
-                        call.org_id.to_string(),
-                        call.user_id.to_string(),
-                        call.token_id.to_string(),
-                        call.phase,
-                        i64::from(call.streamed),
-                        time::encode(call.started_at),
-                    ])?;
-                }
-            }
-            if !finished.is_empty() {
-                let mut update = tx.prepare_cached(
-                    "UPDATE model_calls SET finished_at = ?1, outcome = ?2, http_status = ?3, prompt_tokens = ?4, \
-                     completion_tokens = ?5, first_byte_ms = ?6, total_ms = ?7, transcript = ?8 WHERE id = ?9",
-                )?;
-                for (call, sealed) in finished.iter().zip(sealed) {
-                    update.execute(rusqlite::params![
+                        origin.org_id.to_string(),
+                        origin.user_id.to_string(),
+                        origin.token_id.to_string(),
+                        origin.phase,
+                        i64::from(origin.streamed),
+                        time::encode(origin.started_at),
                         time::encode(call.finished_at),
                         call.outcome,
                         i64::from(call.http_status),
@@ -62,7 +53,6 @@ impl Store {
                         call.first_byte_ms.map(to_i64),
                         to_i64(call.total_ms),
                         sealed.as_deref(),
-                        call.id.to_string(),
                     ])?;
                 }
             }

@@ -4,6 +4,7 @@
 //! transaction as the change.
 
 mod assessments;
+mod calls_under_way;
 mod envelope;
 mod error;
 mod escalations;
@@ -37,8 +38,8 @@ pub use error::StoreError;
 pub use escalations::Escalation;
 pub use evaluations::{ClaimedRun, EvaluationRun, RunState};
 pub use gateway::{
-    CallFinished, CallStarted, GATEWAY_TOKEN_PREFIX, GatewayGrant, GatewayTokenRecord, GrantLookup,
-    ModelCall, Transcript, UsageRow,
+    CallFinished, CallOrigin, CallStarted, GATEWAY_TOKEN_PREFIX, GatewayGrant, GatewayTokenRecord,
+    GrantLookup, ModelCall, Transcript, UsageRow,
 };
 pub use ledger::{LedgerEvent, StoredTile};
 pub use sharing::{Delivery, Subscription};

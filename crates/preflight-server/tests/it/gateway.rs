@@ -712,6 +712,78 @@ async fn upstream_faults_are_clean_errors(h: &Harness) {
 }
 on_both_backends!(upstream_faults_are_clean_errors => sqlite_upstream_faults_are_clean_errors, postgres_upstream_faults_are_clean_errors);
 
+/// A call is listed as soon as its start is recorded, as `started` with
+/// who made it, and once more only when it has ended, then with how.
+async fn calls_under_way_are_listed(h: &Harness) {
+    let w = World::build(h).await;
+    let fake = FakeUpstream::start().await;
+    let review = review_at(
+        h,
+        &w,
+        At::PartnerPhase,
+        upstream("openai_compatible", &fake.url("slow"), None),
+        |_| {},
+    )
+    .await;
+    let token = gateway_token(h, &review, w.token(Who::PartnerListed).expect("t")).await;
+    let dev = w.token(Who::DevOwn);
+    // The call waits for its first byte while the listing is read.
+    let body = chat(false);
+    let (resp, (listed, gov_view)) = tokio::join!(call(h, &token, &body), async {
+        let mut listed = Vec::new();
+        for _ in 0..100 {
+            listed = h
+                .get(&review.path("/calls"), dev)
+                .await
+                .expect(200)
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if !listed.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // Another organisation's reviewer does not see it.
+        let gov_view = h.get(&review.path("/calls"), w.token(Who::Gov)).await;
+        (listed, gov_view.expect(200).as_array().map(Vec::len))
+    });
+    assert_eq!(listed.len(), 1, "the call under way is listed: {listed:?}");
+    let started = &listed[0];
+    assert_eq!(started["outcome"], "started", "{started}");
+    assert_eq!(
+        started["org_id"],
+        w.orgs.vetted_partner.as_str(),
+        "{started}"
+    );
+    assert_eq!(started["phase"], "partner", "{started}");
+    assert_eq!(started["streamed"], false, "{started}");
+    assert!(started["finished_at"].is_null(), "{started}");
+    assert_eq!(gov_view, Some(0));
+    let id = started["id"].as_str().expect("id").to_owned();
+    assert_eq!(resp.status, 504, "{}", resp.text);
+    let mut ended = Vec::new();
+    for _ in 0..100 {
+        ended = h
+            .get(&review.path("/calls"), dev)
+            .await
+            .expect(200)
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if ended.iter().any(|c| c["outcome"] != "started") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(ended.len(), 1, "an ended call is listed once: {ended:?}");
+    assert_eq!(ended[0]["id"], id.as_str());
+    assert_eq!(ended[0]["outcome"], "upstream_timeout", "{}", ended[0]);
+    assert_eq!(ended[0]["started_at"], started["started_at"]);
+    assert!(ended[0]["finished_at"].is_string(), "{}", ended[0]);
+}
+on_both_backends!(calls_under_way_are_listed => sqlite_calls_under_way_are_listed, postgres_calls_under_way_are_listed);
+
 /// No ledger entry, no call: the upstream receives nothing.
 async fn calls_fail_closed_without_the_ledger(h: &Harness) {
     let w = World::build(h).await;
