@@ -37,8 +37,10 @@ const FINISH_WINDOW: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// How often, at most, SQLite's write-ahead log is checkpointed while
 /// calls are recorded (the journal's commits never do it themselves, so
-/// that none of them stalls for one).
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// that none of them stalls for one). Often, so that each checkpoint has
+/// little to copy: the part that the writers wait for copies what they
+/// committed while the rest was copied.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 type StartReply = oneshot::Sender<Result<(), String>>;
 
@@ -60,6 +62,8 @@ struct Inner {
     finished_arrived: Notify,
     stopped: AtomicBool,
     checkpointed: Mutex<std::time::Instant>,
+    /// Set while a checkpoint runs.
+    checkpointing: Arc<AtomicBool>,
     /// Calls admitted whose start is not queued yet (see [`Arriving`]).
     arriving: AtomicUsize,
 }
@@ -172,20 +176,23 @@ impl Inner {
     }
 
     /// Checkpoints the write-ahead log, beside the commits, when the last
-    /// checkpoint is a while ago.
+    /// checkpoint is a while ago and none is under way.
     fn checkpoint_now_and_then(&self) {
         {
             let mut last = self.checkpointed.lock().unwrap_or_else(|e| e.into_inner());
-            if last.elapsed() < CHECKPOINT_EVERY {
+            if last.elapsed() < CHECKPOINT_EVERY || self.checkpointing.swap(true, Ordering::AcqRel)
+            {
                 return;
             }
             *last = std::time::Instant::now();
         }
         let store = self.store.clone();
+        let checkpointing = Arc::clone(&self.checkpointing);
         tokio::spawn(async move {
             if let Err(err) = store.checkpoint().await {
                 tracing::warn!(error = %err, "checkpointing the write-ahead log failed; retried later");
             }
+            checkpointing.store(false, Ordering::Release);
         });
     }
 }
@@ -256,6 +263,7 @@ impl Journal {
             finished_arrived: Notify::new(),
             stopped: AtomicBool::new(false),
             checkpointed: Mutex::new(std::time::Instant::now()),
+            checkpointing: Arc::default(),
             arriving: AtomicUsize::new(0),
         });
         let tasks = vec![tokio::spawn(write_finished(Arc::clone(&inner)))];
