@@ -175,8 +175,8 @@ impl Inner {
         }
     }
 
-    /// Checkpoints the write-ahead log, beside the commits, when the last
-    /// checkpoint is a while ago and none is under way.
+    /// Checkpoints the write-ahead log (see [`Store::checkpoint`]) when the
+    /// last checkpoint is a while ago and none is under way.
     fn checkpoint_now_and_then(&self) {
         {
             let mut last = self.checkpointed.lock().unwrap_or_else(|e| e.into_inner());
@@ -187,13 +187,22 @@ impl Inner {
             *last = std::time::Instant::now();
         }
         let store = self.store.clone();
-        let checkpointing = Arc::clone(&self.checkpointing);
+        let running = Checkpointing(Arc::clone(&self.checkpointing));
         tokio::spawn(async move {
             if let Err(err) = store.checkpoint().await {
                 tracing::warn!(error = %err, "checkpointing the write-ahead log failed; retried later");
             }
-            checkpointing.store(false, Ordering::Release);
+            drop(running);
         });
+    }
+}
+
+/// Marks a checkpoint as running until dropped, however it ends.
+struct Checkpointing(Arc<AtomicBool>);
+
+impl Drop for Checkpointing {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 

@@ -536,7 +536,8 @@ impl Store {
         ))
     }
 
-    /// Usage per person on `submission`, only `org`'s when given.
+    /// Usage per person on `submission`, only `org`'s when given. A call
+    /// counts once it has ended (its row is written then).
     pub async fn usage(
         &self,
         submission: SubmissionId,

@@ -8,8 +8,9 @@
 //! ledger integrator, the API's changes). It never sleeps in SQLite's busy
 //! handler, which would hold the calling worker thread: when the lock is
 //! taken, the write waits asynchronously and tries again. It never
-//! checkpoints on its own commits, so that no commit stalls for one;
-//! [`Store::checkpoint`] runs them off the hot path.
+//! checkpoints on its own commits, so that no commit stalls for a whole
+//! one: [`Store::checkpoint`] copies the bulk beside the writers and only
+//! what they committed meanwhile in their turn.
 
 use crate::{Store, StoreError};
 use std::path::{Path, PathBuf};
@@ -24,8 +25,9 @@ const BUSY_RETRY: Duration = Duration::from_micros(500);
 
 #[derive(Debug)]
 pub(crate) struct InlineSqlite {
-    /// Writes in this process take turns here, waiting asynchronously, so
-    /// that none blocks its thread on the connection's lock.
+    /// Writes in this process, and the end of each checkpoint, take turns
+    /// here, waiting asynchronously, so that none blocks its thread on the
+    /// connection's lock.
     turn: tokio::sync::Mutex<()>,
     conn: Mutex<rusqlite::Connection>,
     /// The write-ahead log's file, synced on its own by [`Store::sync_log`].
@@ -147,15 +149,20 @@ impl Store {
             .await?;
         let turn = inline.turn.lock().await;
         let connection = Arc::clone(&inline);
-        let caught_up = tokio::task::spawn_blocking(move || {
+        let restart = tokio::task::spawn_blocking(move || {
             let conn = connection.conn.lock().unwrap_or_else(|e| e.into_inner());
             // With no busy handler, a restart that would wait for a reader
-            // copies what it can and leaves the log as it is.
-            conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+            // copies what it can, leaves the log as it is and says so.
+            conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
+                row.get::<_, i64>(0)
+            })
         })
         .await
         .map_err(|join| sqlx::Error::Io(std::io::Error::other(join)))?;
         drop(turn);
-        Ok(caught_up?)
+        if restart? != 0 {
+            tracing::debug!("the write-ahead log was not restarted: a reader still reads from it");
+        }
+        Ok(())
     }
 }

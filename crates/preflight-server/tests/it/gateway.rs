@@ -756,6 +756,12 @@ async fn calls_under_way_are_listed(h: &Harness) {
         w.orgs.vetted_partner.as_str(),
         "{started}"
     );
+    assert_eq!(
+        started["user_id"],
+        w.partner_listed.id.as_str(),
+        "{started}"
+    );
+    assert!(started["token_id"].is_string(), "{started}");
     assert_eq!(started["phase"], "partner", "{started}");
     assert_eq!(started["streamed"], false, "{started}");
     assert!(started["finished_at"].is_null(), "{started}");
@@ -779,7 +785,9 @@ async fn calls_under_way_are_listed(h: &Harness) {
     assert_eq!(ended.len(), 1, "an ended call is listed once: {ended:?}");
     assert_eq!(ended[0]["id"], id.as_str());
     assert_eq!(ended[0]["outcome"], "upstream_timeout", "{}", ended[0]);
-    assert_eq!(ended[0]["started_at"], started["started_at"]);
+    for field in ["started_at", "org_id", "user_id", "token_id", "phase"] {
+        assert_eq!(ended[0][field], started[field], "{field}: {}", ended[0]);
+    }
     assert!(ended[0]["finished_at"].is_string(), "{}", ended[0]);
 }
 on_both_backends!(calls_under_way_are_listed => sqlite_calls_under_way_are_listed, postgres_calls_under_way_are_listed);
