@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use preflight_chat::openai::{ChatRequest, Usage};
 use preflight_chat::sse::SseParser;
 use preflight_chat::translate::{self, StreamTranslator};
-use preflight_core::event::{Event, EventKind};
 use preflight_core::submission::UpstreamKind;
 use preflight_store::{CallOrigin, CallStarted};
 use serde_json::{Value, json};
@@ -136,34 +135,15 @@ async fn relay(
 
     // Recorded before anything goes upstream: no record, no call.
     let call_id = Uuid::now_v7();
-    let started_at = state.clock.now();
-    let user = admission.grant.user.id;
     let origin = CallOrigin {
         org_id: org,
-        user_id: user,
+        user_id: admission.grant.user.id,
         token_id: admission.grant.token_id,
         phase: admission.phase.as_str(),
         streamed,
-        started_at,
+        started_at: state.clock.now(),
     };
-    let started = CallStarted {
-        id: call_id,
-        submission_id: submission.id,
-        origin,
-        event: Event::new(
-            EventKind::ModelCalled,
-            Some(submission.id),
-            Some(user),
-            started_at,
-            json!({
-                "call_id": call_id,
-                "org_id": org,
-                "token_id": admission.grant.token_id,
-                "phase": admission.phase.as_str(),
-                "streamed": streamed,
-            }),
-        ),
-    };
+    let started = CallStarted::new(call_id, submission.id, &origin);
     if state.journal.record_start(started, arriving).await.is_err() {
         return Err(Refusal::not_recorded());
     }

@@ -1,24 +1,26 @@
 //! Calls whose start is recorded and whose row is not written yet: under
 //! way, or cut off by a crash. A call's start is recorded by its
 //! `model_called` ledger event alone (its row is written once, when it
-//! ends), so these calls are read from their events.
+//! ends), so these calls are read from their events, whose details are
+//! written and read here as [`StartDetails`].
 
 use crate::gateway::ModelCall;
 use crate::{Store, StoreError, time};
 use preflight_core::event::EventKind;
 use preflight_core::ids::{OrgId, SubmissionId, TokenId, UserId};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::borrow::Cow;
 use uuid::Uuid;
 
 /// What a `model_called` event's details say of its call.
-#[derive(Deserialize)]
-struct StartDetails {
-    call_id: Uuid,
-    org_id: OrgId,
-    token_id: TokenId,
-    phase: String,
-    streamed: bool,
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StartDetails {
+    pub call_id: Uuid,
+    pub org_id: OrgId,
+    pub token_id: TokenId,
+    pub phase: Cow<'static, str>,
+    pub streamed: bool,
 }
 
 impl Store {
@@ -52,7 +54,7 @@ impl Store {
                     org_id: details.org_id,
                     user_id,
                     token_id: details.token_id,
-                    phase: details.phase,
+                    phase: details.phase.into_owned(),
                     streamed: details.streamed,
                     started_at: time::decode(&row.try_get::<String, _>("at")?)?,
                     finished_at: None,

@@ -2,12 +2,13 @@
 //! submission, calls to the model with their usage, sealed transcripts, and
 //! the destruction of a review's data key at the end of retention.
 
+use crate::calls_under_way::StartDetails;
 use crate::{MasterKey, Store, StoreError, events, time};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use chrono::{DateTime, Utc};
 use preflight_core::actor::User;
-use preflight_core::event::Event;
+use preflight_core::event::{Event, EventKind};
 use preflight_core::ids::{OrgId, SubmissionId, TokenId, UserId};
 use rand::RngCore;
 use serde::Serialize;
@@ -64,18 +65,39 @@ pub struct CallOrigin {
     pub started_at: DateTime<Utc>,
 }
 
-/// A call about to go upstream. Its start is recorded by its ledger event
-/// alone; the call's row is written once, complete, when it ends (a row
-/// written at the start and grown by its transcript at the end cost every
-/// call a second index entry and split the table's pages).
+/// A call about to go upstream. Its start is recorded by its
+/// `model_called` ledger event alone; the call's row is written once,
+/// complete, when it ends (a row written at the start and grown by its
+/// transcript at the end cost every call a second index entry and split
+/// the table's pages).
 #[derive(Clone, Debug)]
 pub struct CallStarted {
-    pub id: Uuid,
-    pub submission_id: SubmissionId,
-    pub origin: CallOrigin,
-    /// The `model_called` event; its details name the call, the
-    /// organisation, the token, the phase and whether it streams.
-    pub event: Event,
+    pub(crate) event: Event,
+}
+
+impl CallStarted {
+    /// The start of call `id` under `submission`, made by `origin`. Its
+    /// event's details are what [`Store::model_calls`] reads back while the
+    /// call has no row.
+    pub fn new(id: Uuid, submission: SubmissionId, origin: &CallOrigin) -> Self {
+        let details = StartDetails {
+            call_id: id,
+            org_id: origin.org_id,
+            token_id: origin.token_id,
+            phase: origin.phase.into(),
+            streamed: origin.streamed,
+        };
+        Self {
+            event: Event::new(
+                EventKind::ModelCalled,
+                Some(submission),
+                Some(origin.user_id),
+                origin.started_at,
+                // Plain data of ids, strings and a flag always serialises.
+                serde_json::to_value(details).unwrap_or_default(),
+            ),
+        }
+    }
 }
 
 /// How a call ended. `transcript` is sealed under the review's data key;

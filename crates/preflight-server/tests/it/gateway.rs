@@ -75,6 +75,31 @@ async fn call(h: &Harness, token: &str, body: &Value) -> Resp {
     h.gateway("/v1/chat/completions", token, Some(body)).await
 }
 
+/// The review's calls as `token`'s holder lists them, once `done` holds of
+/// them (calls are recorded behind the answers), or after 5 s.
+async fn calls_once(
+    h: &Harness,
+    review: &Review,
+    token: Option<&str>,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let mut calls = Vec::new();
+    for _ in 0..100 {
+        calls = h
+            .get(&review.path("/calls"), token)
+            .await
+            .expect(200)
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if done(&calls) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    calls
+}
+
 /// The rule a refusal names.
 fn code(resp: &Resp) -> &str {
     resp.json["error"]["code"].as_str().unwrap_or_else(|| {
@@ -458,20 +483,11 @@ async fn calls_are_recorded_and_shredded(h: &Harness) {
     );
     allowed(&call(h, &gov, &chat(false)).await, "government");
 
-    // Calls are recorded behind the answers; wait for the journal.
     let dev = w.token(Who::DevOwn);
-    let mut calls = Value::Null;
-    for _ in 0..50 {
-        calls = h.get(&review.path("/calls"), dev).await.expect(200).clone();
-        let done = calls
-            .as_array()
-            .is_some_and(|c| c.len() == 3 && c.iter().all(|call| call["outcome"] == "ok"));
-        if done {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let calls = calls.as_array().expect("calls").clone();
+    let calls = calls_once(h, &review, dev, |c| {
+        c.len() == 3 && c.iter().all(|call| call["outcome"] == "ok")
+    })
+    .await;
     assert_eq!(calls.len(), 3, "{calls:?}");
     assert!(
         calls
@@ -730,20 +746,7 @@ async fn calls_under_way_are_listed(h: &Harness) {
     // The call waits for its first byte while the listing is read.
     let body = chat(false);
     let (resp, (listed, gov_view)) = tokio::join!(call(h, &token, &body), async {
-        let mut listed = Vec::new();
-        for _ in 0..100 {
-            listed = h
-                .get(&review.path("/calls"), dev)
-                .await
-                .expect(200)
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            if !listed.is_empty() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        let listed = calls_once(h, &review, dev, |c| !c.is_empty()).await;
         // Another organisation's reviewer does not see it.
         let gov_view = h.get(&review.path("/calls"), w.token(Who::Gov)).await;
         (listed, gov_view.expect(200).as_array().map(Vec::len))
@@ -768,20 +771,10 @@ async fn calls_under_way_are_listed(h: &Harness) {
     assert_eq!(gov_view, Some(0));
     let id = started["id"].as_str().expect("id").to_owned();
     assert_eq!(resp.status, 504, "{}", resp.text);
-    let mut ended = Vec::new();
-    for _ in 0..100 {
-        ended = h
-            .get(&review.path("/calls"), dev)
-            .await
-            .expect(200)
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if ended.iter().any(|c| c["outcome"] != "started") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let ended = calls_once(h, &review, dev, |c| {
+        c.iter().any(|call| call["outcome"] != "started")
+    })
+    .await;
     assert_eq!(ended.len(), 1, "an ended call is listed once: {ended:?}");
     assert_eq!(ended[0]["id"], id.as_str());
     assert_eq!(ended[0]["outcome"], "upstream_timeout", "{}", ended[0]);
